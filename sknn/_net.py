@@ -1,0 +1,82 @@
+"""sknn's training engine: a private skorch net fed from tensors on the device.
+
+skorch runs the loop (epochs, callbacks, history, optimizer steps, pickling); this
+subclass changes only where data and weights come from:
+
+* ``initialize_module`` builds the module with weights drawn from ``init_seed``
+  (see :func:`sknn._modules.build_module`), never from torch's global generator;
+* ``get_iterator`` cuts a :class:`~sknn._batching.TensorData` into mini-batches by
+  indexing tensors already on the device, instead of a per-sample ``DataLoader``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+from ._batching import MiniBatches, TensorData
+from ._modules import build_module
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+    def __init__(self, epoch: int, loss: float) -> None:
+        super().__init__(f"the training loss became {loss} in epoch {epoch}")
+        self.epoch = epoch
+        self.loss = loss
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Stop training at the first mini-batch whose loss is not finite."""
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if training:
+            loss = net.history[-1, "batches", -1, "train_loss"]
+            if not math.isfinite(loss):
+                raise NonFiniteLossError(epoch=len(net.history), loss=loss)
+
+
+class TensorNet(NeuralNet):
+    """skorch ``NeuralNet`` with seeded initialisation and on-device batching.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+        Module class with a ``reset_parameters(generator)`` method; its constructor
+        arguments are given as ``module__<name>``.
+    *args, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    shuffle : bool, default=True
+        Reorder the training rows at every epoch.
+    init_seed : int, default=0
+        Seed of the initial weights.
+    shuffle_seed : int, default=0
+        Seed of the order of the training rows.
+    """
+
+    def __init__(self, module, *args, shuffle=True, init_seed=0, shuffle_seed=0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.shuffle = shuffle
+        self.init_seed = init_seed
+        self.shuffle_seed = shuffle_seed
+
+    def initialize_module(self):
+        kwargs = self.get_params_for("module")
+        self.module_ = build_module(self.module, kwargs, self.init_seed)
+        return self
+
+    def get_iterator(self, dataset, training=False):
+        if not isinstance(dataset, TensorData):
+            return super().get_iterator(dataset, training=training)
+        batch_size = min(self.batch_size, len(dataset))
+        if not (training and self.shuffle):
+            return MiniBatches(dataset, batch_size)
+        # A fresh stream for every call to fit_loop, so that continuing a fit does
+        # not repeat the orders of the epochs already run.
+        seed = self.shuffle_seed + len(self.history)
+        generator = torch.Generator().manual_seed(seed)
+        return MiniBatches(dataset, batch_size, shuffle=True, generator=generator)

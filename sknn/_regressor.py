@@ -1,0 +1,203 @@
+"""SigmoidRegressor: the lecture's sum of sigmoids as a scikit-learn regressor."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+from ._base import BaseSGDNetwork
+from ._modules import ACTIVATIONS, SumOfSigmoids
+
+
+class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
+    """Regression with a sum of sigmoids, trained by mini-batch SGD.
+
+    The model is the lecture's
+
+    .. math:: y = b + \\sum_{i=1}^{n} c_i \\, \\mathrm{act}(b_i + \\sum_j w_{ij} x_j)
+
+    with ``n = n_sigmoids`` and ``act`` the sigmoid (or a hard sigmoid, or ReLU). Its
+    parameters (``W``, the biases ``b_i``, the heights ``c_i`` and the constant
+    ``b``) are fitted by minimising the mean squared error with
+    ``torch.optim.SGD`` on mini-batches.
+
+    The target is standardized internally (to zero mean and unit variance per
+    output) and predictions are returned on the target's own scale, so targets in
+    the hundreds or thousands work without scaling them first. The inputs are
+    not scaled: put a :class:`~sklearn.preprocessing.StandardScaler` before this
+    estimator in a :class:`~sklearn.pipeline.Pipeline`.
+
+    Parameters
+    ----------
+    n_sigmoids : int, default=100
+        Number of sigmoids in the sum (the lecture's ``i = 1..n``).
+    activation : {"sigmoid", "hard_sigmoid", "relu"}, default="sigmoid"
+        The function applied to each ``b_i + sum_j w_ij x_j``. ``"hard_sigmoid"``
+        is flat, a ramp, then flat (``torch.nn.Hardsigmoid``); ``"relu"`` is
+        ``max(0, z)``.
+    lr : float, default=0.01
+        Learning rate (step size) of SGD.
+    momentum : float, default=0.9
+        Momentum of SGD, in ``[0, 1)``; 0 is plain SGD as in the lecture.
+    batch_size : int, default=200
+        Rows per mini-batch, as scikit-learn's MLP. Larger than the number of rows
+        means full-batch gradient descent.
+    max_epochs : int, default=200
+        Number of passes over the training data.
+    shuffle : bool, default=True
+        Reorder the training rows at every epoch.
+    device : str or torch.device, default="cpu"
+        Where training and prediction run: ``"cpu"``, ``"cuda"``, ``"cuda:N"``,
+        ``"mps"``, a ``torch.device``, or ``"auto"`` (CUDA if present, then MPS,
+        then the CPU). A device that is absent raises a ``ValueError`` at ``fit``
+        or ``predict``. Changing it with ``set_params`` after fitting moves the
+        model at the next ``predict``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and the order of mini-batches. An int makes
+        ``fit`` reproducible bit for bit on the CPU without touching torch's or
+        numpy's global random state. ``None`` draws the seeds from numpy's
+        global random state, as scikit-learn does.
+    verbose : int or bool, default=0
+        If positive, print the training loss and time of each epoch.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``. Defined only when ``X`` has
+        feature names that are all strings.
+    n_outputs_ : int
+        Number of regression targets.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : list of float
+        Mean squared error of the standardized target over each epoch (1.0 is the
+        error of always predicting the mean).
+    net_ : skorch.NeuralNet
+        The skorch net that trained the module; ``net_.history`` has per-epoch and
+        per-batch records.
+    module_ : torch.nn.Module
+        The fitted :class:`sknn._modules.SumOfSigmoids`: ``module_.hidden`` holds
+        ``W`` and the ``b_i``, ``module_.output`` the ``c_i`` and ``b`` (for the
+        standardized target).
+
+    See Also
+    --------
+    ReLUMLPClassifier : A deep ReLU network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's multi-layer perceptron.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknn import SigmoidRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=4, noise=5.0, random_state=0)
+    >>> model = make_pipeline(
+    ...     StandardScaler(), SigmoidRegressor(n_sigmoids=20, max_epochs=50, random_state=0)
+    ... )
+    >>> model.fit(X, y).score(X, y) > 0.95
+    True
+    >>> model.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSGDNetwork._parameter_constraints,
+        "n_sigmoids": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+    }
+
+    _module = SumOfSigmoids
+    _criterion = torch.nn.MSELoss
+
+    def __init__(
+        self,
+        n_sigmoids=100,
+        activation="sigmoid",
+        *,
+        lr=0.01,
+        momentum=0.9,
+        batch_size=200,
+        max_epochs=200,
+        shuffle=True,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_sigmoids = n_sigmoids
+        self.activation = activation
+        self.lr = lr
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.shuffle = shuffle
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the sum of sigmoids to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs. Cast once to float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; a 2-D ``y`` fits one sum of sigmoids per column, sharing the
+            sigmoids.
+
+        Returns
+        -------
+        self : SigmoidRegressor
+            The fitted estimator.
+        """
+        with self._restore_state_on_error():
+            X, y = validate_data(
+                self, X, y, dtype=np.float32, order="C", multi_output=True, y_numeric=True
+            )
+            y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+            # A constant column has scale 0: it trains on zeros and is predicted
+            # as its mean exactly.
+            self._y_mean = y2d.mean(axis=0)
+            self._y_scale = y2d.std(axis=0)
+            self._y_is_1d = y.ndim == 1
+            self.n_outputs_ = y2d.shape[1]
+            divisor = np.where(self._y_scale > 0, self._y_scale, 1.0)
+            target = ((y2d - self._y_mean) / divisor).astype(np.float32)
+            module_kwargs = {
+                "n_features": X.shape[1],
+                "n_sigmoids": self.n_sigmoids,
+                "n_outputs": self.n_outputs_,
+                "activation": self.activation,
+            }
+            return self._fit(X, target, module_kwargs)
+
+    def predict(self, X):
+        """Predict targets for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions on the scale of the training target, 1-D when the
+            training target was 1-D.
+        """
+        y_pred = self._forward(X) * self._y_scale + self._y_mean
+        return y_pred.ravel() if self._y_is_1d else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

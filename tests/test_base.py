@@ -1,0 +1,322 @@
+"""Behaviour shared by both estimators: the scikit-learn API, persistence,
+reproducibility, devices and bad input."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sknn import ReLUMLPClassifier, SigmoidRegressor
+
+from .conftest import requires_cuda, same_state
+
+SHARED = ["lr", "momentum", "batch_size", "max_epochs", "shuffle", "device",
+          "random_state", "verbose"]  # fmt: skip
+ESTIMATORS = [SigmoidRegressor, ReLUMLPClassifier]
+
+
+@pytest.fixture(params=ESTIMATORS, ids=lambda cls: cls.__name__)
+def case(request, regression_data, classification_data):
+    cls = request.param
+    X, y = regression_data if cls is SigmoidRegressor else classification_data
+    return cls, X, y
+
+
+def test_shared_parameter_names(case):
+    cls, _, _ = case
+    params = cls().get_params()
+    assert set(SHARED) <= set(params)
+    assert params["device"] == "cpu" and params["shuffle"] is True
+
+
+def test_init_only_stores_and_fit_validates(case):
+    cls, X, y = case
+    model = cls(lr=-1.0, batch_size=0, device="quantum")  # no error yet
+    assert model.get_params()["lr"] == -1.0
+    with pytest.raises(InvalidParameterError, match="'lr' parameter"):
+        cls(lr=-1.0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'batch_size' parameter"):
+        cls(batch_size=0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'momentum' parameter"):
+        cls(momentum=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="'device' parameter"):
+        cls(device="quantum", max_epochs=1).fit(X, y)
+
+
+def test_trains_with_torch_sgd_through_a_held_skorch_net(case, fast):
+    from skorch import NeuralNet
+
+    cls, X, y = case
+    model = cls(lr=0.02, momentum=0.5, **fast).fit(X, y)
+    assert not isinstance(model, NeuralNet)
+    assert isinstance(model.net_, NeuralNet)
+    assert isinstance(model.module_, torch.nn.Module)
+    assert model.module_ is model.net_.module_
+    optimizer = model.net_.optimizer_
+    assert type(optimizer) is torch.optim.SGD
+    assert optimizer.param_groups[0]["lr"] == 0.02
+    assert optimizer.param_groups[0]["momentum"] == 0.5
+    assert len(model.net_.history) == model.n_iter_ == 5
+
+
+def test_fitted_attributes(case, fast):
+    cls, X, y = case
+    model = cls(**fast)
+    assert not hasattr(model, "n_features_in_")
+    model.fit(X, y)
+    assert model.n_features_in_ == X.shape[1]
+    assert not hasattr(model, "feature_names_in_")
+    assert model.n_iter_ == 5 and len(model.loss_curve_) == 5
+    assert all(isinstance(v, float) and np.isfinite(v) for v in model.loss_curve_)
+
+
+def test_feature_names_from_pandas(case, fast):
+    pd = pytest.importorskip("pandas")
+    cls, X, y = case
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = cls(**fast).fit(frame, y)
+    assert model.feature_names_in_.tolist() == list(frame.columns)
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(frame[frame.columns[::-1]])
+    np.testing.assert_array_equal(model.predict(frame), cls(**fast).fit(X, y).predict(X))
+
+
+def test_random_state_reproduces_fit_bit_for_bit(case, fast):
+    cls, X, y = case
+    a = cls(**fast).fit(X, y)
+    b = cls(**fast).fit(X, y)
+    assert same_state(a.module_.state_dict(), b.module_.state_dict())
+    assert a.loss_curve_ == b.loss_curve_
+    c = cls(max_epochs=5, random_state=1).fit(X, y)
+    assert not same_state(a.module_.state_dict(), c.module_.state_dict())
+    d = cls(max_epochs=5, random_state=np.random.RandomState(0)).fit(X, y)
+    assert d.n_iter_ == 5
+
+
+def test_random_state_leaves_global_random_state_alone(case, fast):
+    cls, X, y = case
+    torch_before = torch.random.get_rng_state()
+    numpy_before = np.random.get_state()[1].copy()
+    cls(**fast).fit(X, y).predict(X)
+    assert torch.equal(torch_before, torch.random.get_rng_state())
+    np.testing.assert_array_equal(numpy_before, np.random.get_state()[1])
+
+
+def test_random_state_none_follows_numpys_global_seed(case):
+    cls, X, y = case
+    np.random.seed(3)
+    a = cls(max_epochs=2).fit(X, y)
+    np.random.seed(3)
+    b = cls(max_epochs=2).fit(X, y)
+    assert same_state(a.module_.state_dict(), b.module_.state_dict())
+
+
+def test_shuffle_false_is_reproducible_and_differs(case):
+    cls, X, y = case
+    a = cls(shuffle=False, max_epochs=3, batch_size=16, random_state=0).fit(X, y)
+    b = cls(shuffle=True, max_epochs=3, batch_size=16, random_state=0).fit(X, y)
+    assert a.loss_curve_ != b.loss_curve_
+
+
+def test_float64_is_cast_once_to_float32(case, fast):
+    cls, X, y = case
+    pred64 = cls(**fast).fit(X.astype(np.float64), y).predict(X.astype(np.float64))
+    pred32 = cls(**fast).fit(X.astype(np.float32), y).predict(X.astype(np.float32))
+    np.testing.assert_array_equal(pred64, pred32)
+    assert next(cls(**fast).fit(X, y).module_.parameters()).dtype == torch.float32
+
+
+def test_clone_and_set_params(case, fast):
+    cls, X, y = case
+    model = cls(**fast).fit(X, y)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "net_")
+    copy.set_params(lr=0.5, max_epochs=2)
+    assert copy.lr == 0.5 and model.lr != 0.5
+    assert copy.fit(X, y).n_iter_ == 2
+
+
+@pytest.mark.parametrize("dump, load", [(pickle.dumps, pickle.loads), ("joblib", "joblib")])
+def test_pickle_and_joblib_round_trips_give_identical_predictions(
+    case, fast, tmp_path, dump, load
+):
+    cls, X, y = case
+    model = cls(**fast).fit(X, y)
+    if dump == "joblib":
+        joblib.dump(model, tmp_path / "model.joblib")
+        restored = joblib.load(tmp_path / "model.joblib")
+    else:
+        restored = load(dump(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    assert restored.loss_curve_ == model.loss_curve_
+    assert restored.get_params() == model.get_params()
+
+
+def test_a_rows_prediction_does_not_depend_on_the_other_rows(case):
+    cls, X, y = case
+    model = cls(max_epochs=20, random_state=0).fit(X, y)
+    method = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    together = method(X)
+    one_by_one = np.concatenate([method(X[i : i + 1]) for i in range(len(X))])
+    np.testing.assert_array_equal(one_by_one, together)
+    np.testing.assert_array_equal(method(X[::-1]), together[::-1])
+
+
+def test_predict_before_fit(case):
+    cls, X, _ = case
+    with pytest.raises(NotFittedError):
+        cls().predict(X)
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "strings", "empty", "1d"])
+def test_bad_input_gets_sklearns_errors(case, bad):
+    cls, X, y = case
+    X = X.astype(object) if bad == "strings" else X.copy()
+    messages = {
+        "nan": "Input X contains NaN",
+        "inf": "Input X contains infinity",
+        "strings": "could not convert string to float",
+        "empty": "0 sample",
+        "1d": "Expected 2D array, got 1D array instead",
+    }
+    if bad == "nan":
+        X[0, 0] = np.nan
+    elif bad == "inf":
+        X[1, 1] = np.inf
+    elif bad == "strings":
+        X[2, 0] = "abc"
+    elif bad == "empty":
+        X, y = X[:0], y[:0]
+    elif bad == "1d":
+        X = X[:, 0]
+    with pytest.raises(ValueError, match=messages[bad]):
+        cls(max_epochs=1).fit(X, y)
+
+
+def test_nan_in_target_is_refused(case):
+    cls, X, y = case
+    y = y.astype(float)
+    y[0] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        cls(max_epochs=1).fit(X, y)
+
+
+def test_wrong_feature_count_at_predict(case, fast):
+    cls, X, y = case
+    model = cls(**fast).fit(X, y)
+    with pytest.raises(ValueError, match=f"is expecting {X.shape[1]} features"):
+        model.predict(X[:, :-1])
+
+
+def test_a_failed_refit_loses_nothing(case, fast):
+    cls, X, y = case
+    model = cls(**fast).fit(X, y)
+    before = model.predict(X)
+    state = dict(vars(model))
+    X_bad = X[:, :2].copy()
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        model.fit(X_bad, y)
+    assert vars(model).keys() == state.keys()
+    assert all(vars(model)[k] is v for k, v in state.items())
+    np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_divergence_is_an_error_that_names_the_learning_rate(case):
+    cls, X, y = case
+    model = cls(lr=1e6, max_epochs=50, random_state=0)
+    with pytest.raises(ValueError, match=r"lr=1000000.0 is probably too large"):
+        model.fit(X * 1e3, y)
+    assert not hasattr(model, "net_")
+
+
+def test_read_only_and_memory_mapped_input(case, fast, tmp_path):
+    cls, X, y = case
+    expected = cls(**fast).fit(X, y).predict(X)
+    X32 = X.astype(np.float32)
+    path = tmp_path / "X.npy"
+    np.save(path, X32)
+    X_map = np.load(path, mmap_mode="r")
+    assert not X_map.flags.writeable
+    model = cls(**fast).fit(X_map, y)
+    np.testing.assert_array_equal(model.predict(X_map), expected)
+    X_ro = X.copy()
+    X_ro.setflags(write=False)
+    np.testing.assert_array_equal(cls(**fast).fit(X_ro, y).predict(X_ro), expected)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is present")
+def test_cuda_without_cuda_fails_at_fit_not_init(case):
+    cls, X, y = case
+    model = cls(device="cuda")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        model.fit(X, y)
+
+
+def test_device_auto_and_torch_device(case, fast):
+    cls, X, y = case
+    model = cls(device="auto", **fast).fit(X, y)
+    from sknn._device import resolve_device
+
+    expected = resolve_device("auto").type
+    assert next(model.module_.parameters()).device.type == expected
+    model = cls(device=torch.device("cpu"), **fast).fit(X, y)
+    assert next(model.module_.parameters()).device.type == "cpu"
+
+
+@requires_cuda
+def test_cuda_fit_then_cpu_predict(case, fast):
+    cls, X, y = case
+    gpu = cls(device="cuda", **fast).fit(X, y)
+    assert next(gpu.module_.parameters()).is_cuda
+    on_gpu = gpu.predict(X)
+    cpu_model = cls(device="cpu", **fast).fit(X, y)
+    np.testing.assert_allclose(on_gpu, cpu_model.predict(X), rtol=1e-3, atol=1e-3)
+    gpu.set_params(device="cpu")
+    np.testing.assert_allclose(gpu.predict(X), on_gpu, rtol=1e-4, atol=1e-4)
+    assert next(gpu.module_.parameters()).device.type == "cpu"
+    restored = pickle.loads(pickle.dumps(cls(device="cuda", **fast).fit(X, y)))
+    np.testing.assert_allclose(restored.predict(X), on_gpu, rtol=1e-5, atol=1e-5)
+
+
+def test_pipeline_grid_search_in_parallel_then_joblib(tmp_path):
+    """The issue's example: a scaled pipeline tuned with GridSearchCV(n_jobs=2)."""
+    X, y = load_diabetes(return_X_y=True)
+    pipe = make_pipeline(
+        StandardScaler(),
+        SigmoidRegressor(
+            n_sigmoids=30,
+            lr=0.05,
+            batch_size=32,
+            max_epochs=20,
+            device="cpu",
+            random_state=0,
+        ),
+    )
+    grid = {"sigmoidregressor__n_sigmoids": [3, 30], "sigmoidregressor__lr": [0.01, 0.1]}
+    search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_score_ > 0.3
+    joblib.dump(search.best_estimator_, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), search.best_estimator_.predict(X))
+
+
+def test_classifier_grid_search_over_architecture():
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), ReLUMLPClassifier(max_epochs=30, random_state=0))
+    grid = {"relumlpclassifier__hidden_layer_sizes": [(8,), (16, 16)]}
+    search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
+    assert search.best_score_ > 0.85
+    assert search.predict(X[:3]).tolist() == [0, 0, 0]

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+from sknn import ReLUMLPClassifier
+from sknn._modules import ReLUMLP
+
+
+@pytest.fixture
+def blobs():
+    X, y = make_blobs(n_samples=120, centers=3, cluster_std=0.8, random_state=0)
+    return X, y
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([5, 7, 9]),
+        np.array(["cat", "dog", "emu"]),
+        np.array(["cat", "dog", "emu"], dtype=object),
+        np.array([-1.0, 0.0, 2.0]),
+    ],
+)
+def test_predict_speaks_the_users_labels(blobs, labels):
+    X, y = blobs
+    y_named = labels[y]
+    model = ReLUMLPClassifier(random_state=0).fit(X, y_named)
+    np.testing.assert_array_equal(model.classes_, np.sort(labels))
+    pred = model.predict(X)
+    assert set(pred) <= set(labels)
+    assert (pred == y_named).mean() > 0.95
+
+
+def test_binary_labels(blobs):
+    X, y = blobs
+    keep = y < 2
+    y_binary = np.where(y[keep] == 0, 5, 7)
+    model = ReLUMLPClassifier(random_state=0).fit(X[keep], y_binary)
+    assert model.classes_.tolist() == [5, 7]
+    proba = model.predict_proba(X[keep])
+    assert proba.shape == (keep.sum(), 2)
+    assert model.score(X[keep], y_binary) > 0.95
+
+
+def test_predict_proba_rows_sum_to_one_and_match_predict(blobs):
+    X, y = blobs
+    model = ReLUMLPClassifier(max_epochs=20, random_state=0).fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    np.testing.assert_array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X))
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), proba, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "sizes, widths", [((100,), [100]), ((16, 8, 4), [16, 8, 4]), (5, [5])]
+)
+def test_hidden_layer_sizes_shape_the_network(blobs, sizes, widths):
+    X, y = blobs
+    model = ReLUMLPClassifier(hidden_layer_sizes=sizes, max_epochs=2, random_state=0)
+    model.fit(X, y)
+    assert isinstance(model.module_, ReLUMLP)
+    linears = [m for m in model.module_.layers if type(m).__name__ == "Linear"]
+    assert [m.out_features for m in linears] == [*widths, 3]
+
+
+@pytest.mark.parametrize("sizes", [(0,), (10, -1), ("a",), (2.5,)])
+def test_bad_hidden_layer_sizes(blobs, sizes):
+    X, y = blobs
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        ReLUMLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
+
+
+def test_one_class_is_refused(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match="only one class"):
+        ReLUMLPClassifier().fit(X, np.zeros(len(X)))
+
+
+def test_continuous_targets_are_refused(blobs):
+    """Floats that are not whole numbers are a regression target, as scikit-learn says."""
+    X, _ = blobs
+    with pytest.raises(ValueError, match="Unknown label type"):
+        ReLUMLPClassifier().fit(X, np.linspace(0, 1, len(X)))
+
+
+def test_loss_curve_is_the_cross_entropy(blobs):
+    X, y = blobs
+    model = ReLUMLPClassifier(max_epochs=40, random_state=0).fit(X, y)
+    assert len(model.loss_curve_) == model.n_iter_ == 40
+    assert model.loss_curve_[0] > model.loss_curve_[-1]
+    assert model.loss_curve_[0] < 2 * np.log(3)  # starts near chance

@@ -1,0 +1,71 @@
+"""The training engine: skorch's loop over tensors on the device."""
+
+import numpy as np
+import pytest
+import torch
+import torch.utils.data
+
+from sknn import ReLUMLPClassifier, SigmoidRegressor, _batching
+from sknn._batching import MiniBatches, TensorData
+from sknn._modules import ReLUMLP
+from sknn._net import TensorNet
+
+
+def test_fit_never_builds_a_dataloader(monkeypatch, classification_data, fast):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a DataLoader was built")
+
+    monkeypatch.setattr(torch.utils.data.DataLoader, "__init__", refuse)
+    X, y = classification_data
+    ReLUMLPClassifier(**fast).fit(X, y).predict(X)
+
+
+def test_iterator_slices_tensors_on_the_device(classification_data):
+    X, y = classification_data
+    net = TensorNet(
+        ReLUMLP,
+        module__n_features=X.shape[1],
+        module__hidden_layer_sizes=(4,),
+        module__n_outputs=3,
+        criterion=torch.nn.CrossEntropyLoss,
+        batch_size=1000,
+        train_split=None,
+    ).initialize()
+    data = TensorData(torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y))
+    iterator = net.get_iterator(data, training=True)
+    assert isinstance(iterator, MiniBatches)
+    assert iterator.batch_size == len(X)  # clipped to the data
+    assert not net.get_iterator(data, training=False).shuffle
+
+
+def test_weights_match_the_seed_not_the_global_generator(classification_data):
+    X, y = classification_data
+    torch.manual_seed(0)
+    a = ReLUMLPClassifier(max_epochs=1, random_state=5).fit(X, y)
+    torch.manual_seed(1)
+    b = ReLUMLPClassifier(max_epochs=1, random_state=5).fit(X, y)
+    for p, q in zip(a.module_.parameters(), b.module_.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_keyboard_interrupt_stops_cleanly_and_warns(monkeypatch, regression_data):
+    X, y = regression_data
+    batches_seen = 0
+    original = _batching.MiniBatches.__iter__
+
+    def interrupt_in_third_epoch(self):
+        nonlocal batches_seen
+        for batch in original(self):
+            batches_seen += 1
+            if batches_seen == 2 * len(self) + 1:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(_batching.MiniBatches, "__iter__", interrupt_in_third_epoch)
+    model = SigmoidRegressor(max_epochs=10, batch_size=32, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted after 2 of 10 epochs"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
+    assert np.isfinite(model.predict(X)).all()
+    monkeypatch.undo()
+    assert model.set_params(max_epochs=3).fit(X, y).n_iter_ == 3

@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sknn import SigmoidRegressor
+from sknn._modules import SumOfSigmoids
+
+
+def test_learns_a_smooth_curve_on_its_own_scale():
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-3, 3, size=(400, 1))
+    y = 1000 + 300 * np.sin(2 * x[:, 0])  # far from zero mean and unit variance
+    model = make_pipeline(StandardScaler(), SigmoidRegressor(random_state=0, lr=0.05))
+    model.fit(x, y)
+    grid = np.linspace(-2.5, 2.5, 50)[:, None]
+    assert model.score(grid, 1000 + 300 * np.sin(2 * grid[:, 0])) > 0.95
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "hard_sigmoid", "relu"])
+def test_every_activation_fits(activation, regression_data):
+    X, y = regression_data
+    model = SigmoidRegressor(activation=activation, max_epochs=100, random_state=0)
+    assert model.fit(X, y).score(X, y) > 0.9
+    assert type(model.module_.activation).__name__.lower() == activation.replace("_", "")
+
+
+def test_module_has_n_sigmoids(regression_data, fast):
+    X, y = regression_data
+    model = SigmoidRegressor(n_sigmoids=7, **fast).fit(X, y)
+    assert isinstance(model.module_, SumOfSigmoids)
+    assert model.module_.hidden.weight.shape == (7, X.shape[1])
+    assert model.module_.output.weight.shape == (1, 7)
+
+
+def test_1d_target_gives_1d_predictions(regression_data, fast):
+    X, y = regression_data
+    model = SigmoidRegressor(**fast).fit(X, y)
+    assert model.predict(X).shape == (len(X),)
+    assert model.predict(X).dtype == np.float64
+    assert model.n_outputs_ == 1
+
+
+def test_2d_target_gives_multi_output_predictions(regression_data):
+    X, y = regression_data
+    Y = np.column_stack([y, -2 * y + 500, np.full_like(y, 3.0)])
+    model = SigmoidRegressor(max_epochs=100, random_state=0).fit(X, Y)
+    pred = model.predict(X)
+    assert pred.shape == Y.shape and model.n_outputs_ == 3
+    assert model.score(X, Y) > 0.9  # R^2 averaged over the outputs
+    np.testing.assert_array_equal(pred[:, 2], 3.0)  # a constant column is predicted as is
+    column = SigmoidRegressor(max_epochs=5, random_state=0).fit(X, y[:, None])
+    assert column.predict(X).shape == (len(X), 1)
+
+
+def test_loss_curve_is_the_standardized_mse(regression_data):
+    X, y = regression_data
+    model = SigmoidRegressor(max_epochs=30, random_state=0).fit(X, y)
+    assert len(model.loss_curve_) == model.n_iter_ == 30
+    assert model.loss_curve_[0] > model.loss_curve_[-1]
+    assert model.loss_curve_[0] < 3  # not in units of y squared
+    # the last epoch's loss is close to 1 - R^2 on the training data
+    assert abs(model.loss_curve_[-1] - (1 - model.score(X, y))) < 0.05
+
+
+def test_integer_targets_are_treated_as_numbers(fast):
+    X = np.arange(40, dtype=float).reshape(20, 2)
+    y = np.arange(20)
+    pred_int = SigmoidRegressor(**fast).fit(X, y).predict(X)
+    pred_float = SigmoidRegressor(**fast).fit(X, y.astype(float)).predict(X)
+    np.testing.assert_array_equal(pred_int, pred_float)
