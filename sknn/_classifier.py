@@ -78,7 +78,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         The class labels, sorted.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``. Defined only when ``X`` has
         feature names that are all strings.
     n_iter_ : int

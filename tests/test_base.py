@@ -320,3 +320,14 @@ def test_classifier_grid_search_over_architecture():
     search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
     assert search.best_score_ > 0.85
     assert search.predict(X[:3]).tolist() == [0, 0, 0]
+
+
+def test_verbose_prints_one_row_per_epoch_and_silent_prints_nothing(case, capsys):
+    cls, X, y = case
+    cls(max_epochs=3, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+    cls(max_epochs=3, verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out
+    rows = [line.split()[0] for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert rows == ["1", "2", "3"]
