@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_classification, make_regression
@@ -28,8 +27,3 @@ def fast():
 
 def same_state(a: dict, b: dict) -> bool:
     return all(torch.equal(a[key], b[key]) for key in a) and a.keys() == b.keys()
-
-
-@pytest.fixture
-def rng():
-    return np.random.RandomState(0)
