@@ -15,13 +15,17 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
 
 from ._batching import TensorData, to_tensor
+from ._callbacks import DevScore, NonFiniteLossGuard
 from ._device import resolve_device
-from ._net import NonFiniteLossError, StopOnNonFiniteLoss, TensorNet
+from ._net import TensorNet
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
 # negligible, small enough that activations of wide layers stay modest in memory.
@@ -37,8 +41,8 @@ class BaseSGDNetwork(BaseEstimator):
     """Fit a torch module by mini-batch SGD through skorch; predict with it.
 
     Subclasses set ``_module`` (a module class of ``sknn._modules``), ``_criterion``
-    (a torch loss class) and call :meth:`_fit` with float32 inputs and encoded
-    targets.
+    (a torch loss class), ``_dev_scorer`` (a score of ``sknn._callbacks``) and call
+    :meth:`_fit` with float32 inputs and encoded targets.
     """
 
     _parameter_constraints: dict = {
@@ -47,6 +51,10 @@ class BaseSGDNetwork(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -54,6 +62,7 @@ class BaseSGDNetwork(BaseEstimator):
 
     _module: type[torch.nn.Module]
     _criterion: type[torch.nn.Module]
+    _dev_scorer: staticmethod
 
     @property
     def module_(self) -> torch.nn.Module:
@@ -71,13 +80,31 @@ class BaseSGDNetwork(BaseEstimator):
             self.__dict__.update(saved)
             raise
 
-    def _seeds(self) -> tuple[int, int]:
+    def _seeds(self) -> tuple[int, int, int]:
+        """Seeds of the initial weights, the batch order and the dev split."""
         rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        return int(init_seed), int(shuffle_seed)
+        return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=3))
 
-    def _build_net(self, module_kwargs: dict, device: torch.device) -> TensorNet:
-        init_seed, shuffle_seed = self._seeds()
+    def _stopping_callbacks(self, dev: DevScore | None) -> list[tuple[str, object]]:
+        """The guard against a non-finite loss, the dev-set scorer, and the rule
+        that stops when the monitored value no longer improves by ``tol``."""
+        callbacks = [("non_finite_loss_guard", NonFiniteLossGuard())]
+        if dev is not None:
+            callbacks.append(("dev_score", dev))
+        stopper = EarlyStopping(
+            monitor="train_loss" if dev is None else "valid_score",
+            lower_is_better=dev is None,
+            patience=self.n_iter_no_change,
+            threshold=self.tol,
+            threshold_mode="abs",
+            load_best=dev is not None,
+        )
+        return [*callbacks, ("early_stopping", stopper)]
+
+    def _build_net(
+        self, module_kwargs: dict, device: torch.device, callbacks: list, seeds: tuple
+    ) -> TensorNet:
+        init_seed, shuffle_seed, _ = seeds
         return TensorNet(
             module=self._module,
             **{f"module__{key}": value for key, value in module_kwargs.items()},
@@ -91,36 +118,84 @@ class BaseSGDNetwork(BaseEstimator):
             init_seed=init_seed,
             shuffle_seed=shuffle_seed,
             train_split=None,
-            callbacks=[("stop_on_non_finite_loss", StopOnNonFiniteLoss())],
+            callbacks=callbacks,
             device=device,
             verbose=self.verbose,
         )
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, module_kwargs: dict):
-        """Train a fresh module on validated float32 ``X`` and encoded ``y``."""
+    def _fit(self, X: np.ndarray, y: np.ndarray, module_kwargs: dict, stratify=None):
+        """Train a fresh module on validated float32 ``X`` and encoded ``y``.
+
+        With ``early_stopping``, a ``validation_fraction`` of the rows (stratified by
+        ``stratify`` when given) is held out as the dev set.
+        """
         device = resolve_device(self.device)
-        net = self._build_net(module_kwargs, device)
-        data = TensorData(to_tensor(X, device), to_tensor(y, device))
-        try:
-            net.fit(data, None)
-        except NonFiniteLossError as exc:
-            raise ValueError(
-                f"Training diverged: {exc}. The learning rate lr={self.lr} is "
-                f"probably too large for this data; try a smaller one."
-            ) from None
-        losses = [epoch["train_loss"] for epoch in net.history if "train_loss" in epoch]
-        if len(losses) < self.max_epochs:
+        seeds = self._seeds()
+        dev = None
+        if self.early_stopping:
+            X, X_dev, y, y_dev = train_test_split(
+                X,
+                y,
+                test_size=self.validation_fraction,
+                random_state=seeds[2],
+                stratify=stratify,
+            )
+            dev = DevScore(
+                to_tensor(X_dev, device), to_tensor(y_dev, device), self._dev_scorer
+            )
+        net = self._build_net(module_kwargs, device, self._stopping_callbacks(dev), seeds)
+        net.fit(TensorData(to_tensor(X, device), to_tensor(y, device)), None)
+        self._record_training(net)
+        return self
+
+    def _record_training(self, net: TensorNet) -> None:
+        """Set the fitted attributes from the net's history; say how training ended."""
+        epochs = [epoch for epoch in net.history if "train_loss" in epoch]
+        self.net_ = net
+        self.n_iter_ = len(epochs)
+        self.loss_curve_ = [epoch["train_loss"] for epoch in epochs]
+        if self.early_stopping:
+            self.validation_scores_ = [epoch["valid_score"] for epoch in epochs]
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_, default=None)
+        self._warn_how_training_ended(dict(net.callbacks_))
+
+    def _warn_how_training_ended(self, callbacks: dict) -> None:
+        guard, stopper = callbacks["non_finite_loss_guard"], callbacks["early_stopping"]
+        if guard.diverged_epoch_ is not None:
+            warnings.warn(
+                f"Training diverged: the training loss became {guard.diverged_loss_} in "
+                f"epoch {guard.diverged_epoch_}, so training stopped. The model keeps "
+                f"its weights after epoch {guard.kept_epochs_} (0: the initial weights), "
+                f"the last that gave a finite loss. The learning rate lr={self.lr} is "
+                f"probably too large for this data; try a smaller one.",
+                RuntimeWarning,
+                stacklevel=6,
+            )
+        elif stopper.misses_ >= stopper.patience:
+            return  # converged by the tol / n_iter_no_change rule
+        elif self.n_iter_ < self.max_epochs:
             # skorch ends the loop quietly on KeyboardInterrupt; say so.
             warnings.warn(
-                f"Training was interrupted after {len(losses)} of {self.max_epochs} "
+                f"Training was interrupted after {self.n_iter_} of {self.max_epochs} "
                 f"epochs; the model keeps the weights learned so far.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=6,
             )
-        self.net_ = net
-        self.n_iter_ = len(losses)
-        self.loss_curve_ = losses
-        return self
+        else:
+            watched = "dev score" if self.early_stopping else "training loss"
+            warnings.warn(
+                f"Training stopped at max_epochs={self.max_epochs} before the {watched} "
+                f"stopped improving by tol={self.tol} for n_iter_no_change="
+                f"{self.n_iter_no_change} epochs. Raise max_epochs (or lr) to train "
+                f"to convergence.",
+                ConvergenceWarning,
+                stacklevel=6,
+            )
 
     def _forward(self, X) -> np.ndarray:
         """Validate ``X`` and return the module's outputs as float64, shape (n, k)."""
@@ -139,4 +214,14 @@ class BaseSGDNetwork(BaseEstimator):
                         [chunk, np.zeros((MIN_PREDICT_ROWS - rows, X.shape[1]), X.dtype)]
                     )
                 outputs.append(module(to_tensor(chunk, device))[:rows].cpu())
-        return torch.cat(outputs).numpy().astype(np.float64)
+        outputs = torch.cat(outputs).numpy().astype(np.float64)
+        bad_rows = int((~np.isfinite(outputs)).any(axis=1).sum())
+        if bad_rows:
+            warnings.warn(
+                f"The network's outputs are NaN or infinite for {bad_rows} of "
+                f"{len(outputs)} rows: these inputs are far outside the training data's "
+                f"range, or training diverged (lr={self.lr}).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return outputs

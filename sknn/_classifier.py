@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseSGDNetwork
+from ._callbacks import accuracy
 from ._modules import ReLUMLP
 
 
@@ -58,6 +59,20 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Number of passes over the training data.
     shuffle : bool, default=True
         Reorder the training rows at every epoch.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows (stratified by class)
+        as a dev set, score it (accuracy) after every epoch, stop when that score
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the
+        weights of the epoch with the best dev score. When False, training stops when the
+        training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out as the dev set, in (0, 1). Only used
+        when ``early_stopping`` is True.
+    tol : float, default=1e-4
+        The improvement of the training loss (or of the dev score, with
+        ``early_stopping``) that counts as progress.
+    n_iter_no_change : int, default=10
+        Number of epochs without progress after which training stops.
     device : str or torch.device, default="cpu"
         Where training and prediction run: ``"cpu"``, ``"cuda"``, ``"cuda:N"``,
         ``"mps"``, a ``torch.device``, or ``"auto"`` (CUDA if present, then MPS,
@@ -85,6 +100,13 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Number of epochs run.
     loss_curve_ : list of float
         Mean cross-entropy over each epoch.
+    best_loss_ : float or None
+        Lowest value of ``loss_curve_``; None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        Accuracy on the dev set after each epoch, with ``early_stopping``; else None.
+    best_validation_score_ : float or None
+        Highest value of ``validation_scores_`` (the weights kept are from that
+        epoch), with ``early_stopping``; else None.
     net_ : skorch.NeuralNet
         The skorch net that trained the module; ``net_.history`` has per-epoch and
         per-batch records.
@@ -121,6 +143,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         "hidden_layer_sizes": ["array-like", Integral],
     }
 
+    _dev_scorer = staticmethod(accuracy)
     _module = ReLUMLP
     _criterion = torch.nn.CrossEntropyLoss
 
@@ -133,6 +156,10 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         batch_size=200,
         max_epochs=200,
         shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        tol=1e-4,
+        n_iter_no_change=10,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -143,6 +170,10 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -180,7 +211,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                 "hidden_layer_sizes": hidden_layer_sizes,
                 "n_outputs": len(self.classes_),
             }
-            return self._fit(X, y_encoded, module_kwargs)
+            return self._fit(X, y_encoded, module_kwargs, stratify=y_encoded)
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's outputs).

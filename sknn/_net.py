@@ -11,33 +11,11 @@ subclass changes only where data and weights come from:
 
 from __future__ import annotations
 
-import math
-
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
 
 from ._batching import MiniBatches, TensorData
 from ._modules import build_module
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The training loss became NaN or infinite."""
-
-    def __init__(self, epoch: int, loss: float) -> None:
-        super().__init__(f"the training loss became {loss} in epoch {epoch}")
-        self.epoch = epoch
-        self.loss = loss
-
-
-class StopOnNonFiniteLoss(Callback):
-    """Stop training at the first mini-batch whose loss is not finite."""
-
-    def on_batch_end(self, net, batch=None, training=False, **kwargs):
-        if training:
-            loss = net.history[-1, "batches", -1, "train_loss"]
-            if not math.isfinite(loss):
-                raise NonFiniteLossError(epoch=len(net.history), loss=loss)
 
 
 class TensorNet(NeuralNet):

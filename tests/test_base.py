@@ -232,12 +232,37 @@ def test_a_failed_refit_loses_nothing(case, fast):
     np.testing.assert_array_equal(model.predict(X), before)
 
 
-def test_divergence_is_an_error_that_names_the_learning_rate(case):
+@pytest.mark.parametrize("batch_size", [16, 1000])
+def test_divergence_stops_keeps_the_last_finite_weights_and_names_lr(case, batch_size):
     cls, X, y = case
-    model = cls(lr=1e6, max_epochs=50, random_state=0)
-    with pytest.raises(ValueError, match=r"lr=1000000.0 is probably too large"):
-        model.fit(X * 1e3, y)
-    assert not hasattr(model, "net_")
+    X = X * 1e3
+    model = cls(lr=1e6, max_epochs=50, batch_size=batch_size, random_state=0)
+    with pytest.warns(
+        RuntimeWarning, match=r"diverged.*lr=1000000.0 is probably too large"
+    ):
+        model.fit(X, y)
+    assert model.n_iter_ < 50
+    assert len(model.loss_curve_) == model.n_iter_
+    assert np.isfinite(model.loss_curve_).all()
+    assert all(torch.isfinite(p).all() for p in model.module_.parameters())
+    # the weights kept are those of the last epoch known to give a finite loss
+    kept = dict(model.net_.callbacks_)["non_finite_loss_guard"].kept_epochs_
+    assert kept <= model.n_iter_
+    again = cls(lr=1e6, max_epochs=max(kept, 1), batch_size=batch_size, random_state=0)
+    if kept > 0:
+        again.set_params(n_iter_no_change=50).fit(X, y)
+        assert same_state(again.module_.state_dict(), model.module_.state_dict())
+
+
+def test_non_finite_outputs_at_predict_are_not_silent(case, fast):
+    cls, X, y = case
+    model = cls(**fast).fit(X, y)
+    with torch.no_grad():
+        next(model.module_.parameters())[0, 0] = float("nan")
+    with pytest.warns(
+        RuntimeWarning, match=f"NaN or infinite for {len(X)} of {len(X)} rows"
+    ):
+        model.predict(X)
 
 
 def test_read_only_and_memory_mapped_input(case, fast, tmp_path):

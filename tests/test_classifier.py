@@ -87,7 +87,7 @@ def test_continuous_targets_are_refused(blobs):
 
 def test_loss_curve_is_the_cross_entropy(blobs):
     X, y = blobs
-    model = ReLUMLPClassifier(max_epochs=40, random_state=0).fit(X, y)
+    model = ReLUMLPClassifier(max_epochs=40, n_iter_no_change=40, random_state=0).fit(X, y)
     assert len(model.loss_curve_) == model.n_iter_ == 40
     assert model.loss_curve_[0] > model.loss_curve_[-1]
     assert model.loss_curve_[0] < 2 * np.log(3)  # starts near chance

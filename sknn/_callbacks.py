@@ -1,0 +1,134 @@
+"""skorch callbacks that sknn adds to the training loop, and the dev-set scores.
+
+* :class:`DevScore` scores the dev (validation) set at the end of every epoch;
+* :class:`NonFiniteLossGuard` stops training at the first NaN or infinite loss and
+  puts back the weights of the last epoch whose loss was finite.
+
+Stopping on a score that no longer improves is skorch's own ``EarlyStopping``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from skorch.callbacks import Callback
+
+# Rows per forward pass when scoring the dev set.
+_SCORE_BATCH_SIZE = 65_536
+
+
+def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
+    """Fraction of rows whose highest output is the target class."""
+    return (output.argmax(dim=1) == target).float().mean().item()
+
+
+def r2(output: torch.Tensor, target: torch.Tensor) -> float:
+    """Coefficient of determination, averaged over the outputs (columns).
+
+    A constant target column scores 1.0 if predicted exactly and 0.0 otherwise, as
+    :func:`sklearn.metrics.r2_score` does.
+    """
+    residual = ((target - output) ** 2).sum(dim=0)
+    total = ((target - target.mean(dim=0)) ** 2).sum(dim=0)
+    constant = total == 0
+    scores = 1 - residual / torch.where(constant, torch.ones_like(total), total)
+    scores = torch.where(constant, (residual == 0).to(scores.dtype), scores)
+    return scores.mean().item()
+
+
+class DevScore(Callback):
+    """Record the dev set's loss and score in the history after every epoch.
+
+    Parameters
+    ----------
+    X, y : torch.Tensor
+        The dev set, on the net's device. Released when training ends, so a fitted
+        net does not carry it.
+    scorer : callable
+        ``scorer(output, y) -> float``, higher is better (:func:`accuracy`, :func:`r2`).
+
+    The history gets ``valid_loss`` (the training criterion) and ``valid_score``.
+    """
+
+    def __init__(
+        self,
+        X: torch.Tensor,
+        y: torch.Tensor,
+        scorer: Callable[[torch.Tensor, torch.Tensor], float],
+    ) -> None:
+        self.X = X
+        self.y = y
+        self.scorer = scorer
+
+    def on_epoch_end(self, net, **kwargs):
+        net.module_.eval()
+        with torch.no_grad():
+            output = torch.cat(
+                [
+                    net.module_(self.X[start : start + _SCORE_BATCH_SIZE])
+                    for start in range(0, len(self.X), _SCORE_BATCH_SIZE)
+                ]
+            )
+            loss = net.criterion_(output, self.y).item()
+        net.history.record("valid_loss", loss)
+        net.history.record("valid_score", self.scorer(output, self.y))
+
+    def on_train_end(self, net, **kwargs):
+        self.X = self.y = None
+
+
+class NonFiniteLossGuard(Callback):
+    """Stop at the first mini-batch whose loss is NaN or infinite, keeping the last
+    weights that gave a finite loss.
+
+    The weights are copied at the start of every epoch. The copy is known to give a
+    finite loss once the epoch's first mini-batch has one. When a loss is not
+    finite, the latest such copy is put back (the start of this epoch, or else of
+    the one before), the optimizer's state (momentum) is cleared, and training
+    stops.
+
+    Attributes
+    ----------
+    diverged_epoch_ : int or None
+        The epoch in which the loss stopped being finite, if it did.
+    diverged_loss_ : float or None
+        That loss.
+    kept_epochs_ : int or None
+        How many epochs of training the kept weights hold (0: the initial weights).
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.diverged_epoch_ = None
+        self.diverged_loss_ = None
+        self.kept_epochs_ = None
+        self._checked = None  # (epochs trained, weights), known to give a finite loss
+        self._start = None  # (epochs trained, weights) at the start of this epoch
+        self._first_batch = False
+
+    def on_epoch_begin(self, net, **kwargs):
+        weights = {
+            key: value.detach().clone() for key, value in net.module_.state_dict().items()
+        }
+        self._start = (len(net.history) - 1, weights)
+        self._first_batch = True
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        loss = net.history[-1, "batches", -1, "train_loss"]
+        first_batch, self._first_batch = self._first_batch, False
+        if math.isfinite(loss):
+            if first_batch:
+                self._checked = self._start
+            return
+        self.diverged_epoch_ = len(net.history)
+        self.diverged_loss_ = loss
+        self.kept_epochs_, weights = self._checked or self._start
+        net.module_.load_state_dict(weights)
+        net.optimizer_.state.clear()
+        raise KeyboardInterrupt  # skorch's way to end the training loop
+
+    def on_train_end(self, net, **kwargs):
+        self._checked = self._start = None

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import accuracy_score, r2_score
+
+from sknn._batching import TensorData
+from sknn._callbacks import DevScore, NonFiniteLossGuard, accuracy, r2
+from sknn._modules import ReLUMLP
+from sknn._net import TensorNet
+
+from .conftest import same_state
+
+
+def make_net(callbacks, max_epochs=3, lr=0.1):
+    return TensorNet(
+        ReLUMLP,
+        module__n_features=4,
+        module__hidden_layer_sizes=(8,),
+        module__n_outputs=3,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.SGD,
+        lr=lr,
+        optimizer__momentum=0.9,
+        batch_size=10,
+        max_epochs=max_epochs,
+        train_split=None,
+        callbacks=callbacks,
+        verbose=0,
+    )
+
+
+@pytest.fixture
+def data():
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(40, 4, generator=gen)
+    return X, (X[:, 0] > 0).long() + (X[:, 1] > 0).long()
+
+
+def test_scores_match_sklearn():
+    rng = np.random.RandomState(0)
+    logits, labels = rng.randn(30, 3), rng.randint(3, size=30)
+    assert accuracy(torch.tensor(logits), torch.tensor(labels)) == pytest.approx(
+        accuracy_score(labels, logits.argmax(1))
+    )
+    y, p = rng.randn(30, 2), rng.randn(30, 2)
+    assert r2(torch.tensor(p), torch.tensor(y)) == pytest.approx(r2_score(y, p))
+    y[:, 1] = 5.0
+    for column in (5.0, 5.5):
+        p[:, 1] = column
+        assert r2(torch.tensor(p), torch.tensor(y)) == pytest.approx(r2_score(y, p))
+
+
+def test_dev_score_records_loss_and_score_each_epoch_then_lets_go_of_the_data(data):
+    X, y = data
+    dev = DevScore(X[:10], y[:10], accuracy)
+    net = make_net([("dev", dev)]).fit(TensorData(X[10:], y[10:]), None)
+    scores = net.history[:, "valid_score"]
+    losses = net.history[:, "valid_loss"]
+    assert len(scores) == len(losses) == 3
+    assert all(0 <= s <= 1 for s in scores) and all(np.isfinite(losses))
+    with torch.no_grad():
+        expected = accuracy(net.module_(X[:10]), y[:10])
+    assert scores[-1] == expected
+    assert dev.X is None and dev.y is None  # not carried by the fitted net
+
+
+def test_guard_keeps_the_initial_weights_when_the_first_batch_is_not_finite(data):
+    X, y = data
+    guard = NonFiniteLossGuard()
+    net = make_net([("guard", guard)])
+    net.initialize()
+    initial = {k: v.clone() for k, v in net.module_.state_dict().items()}
+    bad_X = X.clone()
+    bad_X[:] = float("nan")
+    net.partial_fit(TensorData(bad_X, y), None)
+    assert guard.diverged_epoch_ == 1 and guard.kept_epochs_ == 0
+    assert np.isnan(guard.diverged_loss_)
+    assert same_state(initial, net.module_.state_dict())
+    assert len(net.optimizer_.state) == 0  # momentum from the bad step is gone
+
+
+def test_guard_keeps_weights_checked_by_a_finite_loss(data):
+    """Weights from the start of an epoch count only once a batch of it was finite."""
+    X, y = data
+    guard = NonFiniteLossGuard()
+    net = make_net([("guard", guard)], max_epochs=5, lr=1e38)
+    net.fit(TensorData(X * 1e30, y), None)
+    assert guard.diverged_epoch_ is not None
+    assert guard.kept_epochs_ <= guard.diverged_epoch_ - 1
+    assert all(torch.isfinite(p).all() for p in net.module_.parameters())
+    with torch.no_grad():
+        loss = net.criterion_(net.module_(X[:10] * 1e30), y[:10])
+    assert torch.isfinite(loss)

@@ -1,0 +1,106 @@
+"""The lecture's train / dev loop: a held-out dev set, early stopping, and the
+stopping rule on the training loss."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from sknn import ReLUMLPClassifier, SigmoidRegressor
+
+from .conftest import same_state
+
+
+@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda c: c.__name__)
+def case(request, regression_data, classification_data):
+    cls = request.param
+    X, y = regression_data if cls is SigmoidRegressor else classification_data
+    return cls, X, y
+
+
+def test_without_a_dev_set_training_stops_when_the_loss_stops_improving(case):
+    cls, X, y = case
+    model = cls(max_epochs=1000, tol=1e-2, n_iter_no_change=3, random_state=0).fit(X, y)
+    assert model.n_iter_ < 1000
+    assert len(model.loss_curve_) == model.n_iter_
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    # the last n_iter_no_change epochs did not beat the best loss by tol
+    best_before = min(model.loss_curve_[:-3])
+    assert all(loss > best_before - 1e-2 for loss in model.loss_curve_[-3:])
+
+
+def test_max_epochs_before_convergence_warns(case):
+    cls, X, y = case
+    with pytest.warns(ConvergenceWarning, match="max_epochs=3"):
+        cls(max_epochs=3, random_state=0).fit(X, y)
+
+
+def test_converged_fit_does_not_warn(case, recwarn):
+    cls, X, y = case
+    cls(max_epochs=1000, tol=1e-2, n_iter_no_change=3, random_state=0).fit(X, y)
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_early_stopping_scores_a_dev_set_every_epoch(case):
+    cls, X, y = case
+    model = cls(early_stopping=True, max_epochs=300, random_state=0).fit(X, y)
+    assert len(model.validation_scores_) == len(model.loss_curve_) == model.n_iter_
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.best_loss_ is None
+    assert model.n_iter_ < 300  # stopped by the dev score
+    history = model.net_.history
+    assert history[:, "valid_score"] == model.validation_scores_
+    assert np.isfinite(history[:, "valid_loss"]).all()
+
+
+def test_early_stopping_restores_the_best_weights(case):
+    cls, X, y = case
+    model = cls(early_stopping=True, n_iter_no_change=5, max_epochs=300, random_state=0)
+    model.fit(X, y)
+    best_epoch = int(np.argmax(model.validation_scores_)) + 1
+    assert best_epoch < model.n_iter_  # the last epochs were worse
+    rerun = cls(
+        early_stopping=True, max_epochs=best_epoch, n_iter_no_change=300, random_state=0
+    )
+    rerun.fit(X, y)
+    assert same_state(rerun.module_.state_dict(), model.module_.state_dict())
+
+
+def test_the_dev_set_is_held_out_stratified_and_seeded():
+    X, y = load_digits(return_X_y=True)
+    model = ReLUMLPClassifier(
+        early_stopping=True, validation_fraction=0.2, max_epochs=2, random_state=0
+    )
+    model.fit(X, y)
+    assert dict(model.net_.callbacks_)["dev_score"].X is None  # not kept after training
+    # the dev set: 20% of the rows, split with the estimator's seed, stratified
+    _, X_dev, _, y_dev = train_test_split(
+        X, y, test_size=0.2, random_state=model._seeds()[2], stratify=y
+    )
+    assert len(y_dev) == math.ceil(0.2 * len(y))
+    assert (np.bincount(y_dev) >= 35).all()
+    dev_accuracy = np.mean(model.predict(X_dev) == y_dev)
+    assert model.validation_scores_[-1] == pytest.approx(dev_accuracy)
+
+
+def test_validation_fraction_is_validated(case):
+    cls, X, y = case
+    with pytest.raises(ValueError, match="'validation_fraction' parameter"):
+        cls(early_stopping=True, validation_fraction=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="'n_iter_no_change' parameter"):
+        cls(n_iter_no_change=0).fit(X, y)
+    with pytest.raises(ValueError, match="'tol' parameter"):
+        cls(tol=-1.0).fit(X, y)
+
+
+def test_early_stopping_keeps_the_global_random_state(case):
+    cls, X, y = case
+    before = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    cls(early_stopping=True, max_epochs=3, random_state=0).fit(X, y)
+    assert torch.equal(before[0], torch.random.get_rng_state())
+    np.testing.assert_array_equal(before[1], np.random.get_state()[1])
