@@ -18,12 +18,13 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, LRScheduler
+from torch.optim.lr_scheduler import LambdaLR, ReduceLROnPlateau
 
 from ._batching import TensorData, to_tensor
-from ._callbacks import DevScore, NonFiniteLossGuard
+from ._callbacks import DevScore, InvScaling, NonFiniteLossGuard, StopWhenLRBelow
 from ._device import resolve_device
 from ._net import TensorNet
 
@@ -36,6 +37,16 @@ PREDICT_BATCH_SIZE = 65_536
 # predicted with it (one at a time, or all at once).
 MIN_PREDICT_ROWS = 64
 
+# Keys are exactly the strings users may pass as ``optimizer``.
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+}
+LEARNING_RATES = ("constant", "invscaling", "adaptive")
+# "adaptive" divides the learning rate by 5 on a plateau and stops below this.
+ADAPTIVE_FACTOR = 0.2
+ADAPTIVE_MIN_LR = 1e-6
+
 
 class BaseSGDNetwork(BaseEstimator):
     """Fit a torch module by mini-batch SGD through skorch; predict with it.
@@ -47,7 +58,12 @@ class BaseSGDNetwork(BaseEstimator):
 
     _parameter_constraints: dict = {
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
         "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [StrOptions(set(LEARNING_RATES))],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -85,33 +101,71 @@ class BaseSGDNetwork(BaseEstimator):
         rng = check_random_state(self.random_state)
         return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=3))
 
-    def _stopping_callbacks(self, dev: DevScore | None) -> list[tuple[str, object]]:
-        """The guard against a non-finite loss, the dev-set scorer, and the rule
-        that stops when the monitored value no longer improves by ``tol``."""
-        callbacks = [("non_finite_loss_guard", NonFiniteLossGuard())]
+    def _training_callbacks(self, dev: DevScore | None, n_train: int) -> list:
+        """The skorch callbacks of a fit, in the order they run after each epoch:
+        the guard against a non-finite loss, the dev-set scorer, the learning-rate
+        schedule, and the rule that stops when the watched value no longer improves
+        by ``tol`` (or, with ``"adaptive"``, when the lowered rate gets too small)."""
+        callbacks: list = [("non_finite_loss_guard", NonFiniteLossGuard())]
         if dev is not None:
             callbacks.append(("dev_score", dev))
+        watched, lower_is_better = (
+            ("train_loss", True) if dev is None else ("valid_score", False)
+        )
+        patience = self.n_iter_no_change
+        if self.learning_rate == "invscaling":
+            schedule = InvScaling(n_train, self.power_t)
+            callbacks.append(("lr_scheduler", LRScheduler(LambdaLR, lr_lambda=schedule)))
+        elif self.learning_rate == "adaptive":
+            plateau = LRScheduler(
+                ReduceLROnPlateau,
+                monitor=watched,
+                mode="min" if lower_is_better else "max",
+                factor=ADAPTIVE_FACTOR,
+                patience=self.n_iter_no_change,
+                threshold=self.tol,
+                threshold_mode="abs",
+            )
+            callbacks.append(("lr_scheduler", plateau))
+            callbacks.append(("stop_when_lr_below", StopWhenLRBelow(ADAPTIVE_MIN_LR)))
+            patience = self.max_epochs + 1  # plateaus lower the rate instead of stopping
         stopper = EarlyStopping(
-            monitor="train_loss" if dev is None else "valid_score",
-            lower_is_better=dev is None,
-            patience=self.n_iter_no_change,
+            monitor=watched,
+            lower_is_better=lower_is_better,
+            patience=patience,
             threshold=self.tol,
             threshold_mode="abs",
             load_best=dev is not None,
         )
         return [*callbacks, ("early_stopping", stopper)]
 
+    def _optimizer_params(self, batch_size: int) -> dict:
+        """Keyword arguments of the torch optimizer, prefixed for skorch."""
+        params = {"momentum": self.momentum, "nesterov": self.nesterov}
+        params = params if self.optimizer == "sgd" else {}
+        if self.alpha > 0:
+            # scikit-learn's penalty alpha / 2 * ||W||^2 / batch_size, on weights only
+            params["param_groups"] = [
+                ("*weight", {"weight_decay": self.alpha / batch_size})
+            ]
+        return {f"optimizer__{key}": value for key, value in params.items()}
+
     def _build_net(
-        self, module_kwargs: dict, device: torch.device, callbacks: list, seeds: tuple
+        self,
+        module_kwargs: dict,
+        device: torch.device,
+        callbacks: list,
+        seeds: tuple,
+        batch_size: int,
     ) -> TensorNet:
         init_seed, shuffle_seed, _ = seeds
         return TensorNet(
             module=self._module,
             **{f"module__{key}": value for key, value in module_kwargs.items()},
             criterion=self._criterion,
-            optimizer=torch.optim.SGD,
+            optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr,
-            optimizer__momentum=self.momentum,
+            **self._optimizer_params(batch_size),
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             shuffle=self.shuffle,
@@ -129,6 +183,11 @@ class BaseSGDNetwork(BaseEstimator):
         With ``early_stopping``, a ``validation_fraction`` of the rows (stratified by
         ``stratify`` when given) is held out as the dev set.
         """
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
+            raise ValueError(
+                "nesterov=True needs optimizer='sgd' and a momentum above 0; got "
+                f"optimizer={self.optimizer!r} and momentum={self.momentum}."
+            )
         device = resolve_device(self.device)
         seeds = self._seeds()
         dev = None
@@ -143,7 +202,9 @@ class BaseSGDNetwork(BaseEstimator):
             dev = DevScore(
                 to_tensor(X_dev, device), to_tensor(y_dev, device), self._dev_scorer
             )
-        net = self._build_net(module_kwargs, device, self._stopping_callbacks(dev), seeds)
+        callbacks = self._training_callbacks(dev, n_train=len(X))
+        batch_size = min(self.batch_size, len(X))
+        net = self._build_net(module_kwargs, device, callbacks, seeds, batch_size)
         net.fit(TensorData(to_tensor(X, device), to_tensor(y, device)), None)
         self._record_training(net)
         return self
@@ -166,6 +227,7 @@ class BaseSGDNetwork(BaseEstimator):
 
     def _warn_how_training_ended(self, callbacks: dict) -> None:
         guard, stopper = callbacks["non_finite_loss_guard"], callbacks["early_stopping"]
+        lr_floor = callbacks.get("stop_when_lr_below")
         if guard.diverged_epoch_ is not None:
             warnings.warn(
                 f"Training diverged: the training loss became {guard.diverged_loss_} in "
@@ -176,7 +238,7 @@ class BaseSGDNetwork(BaseEstimator):
                 RuntimeWarning,
                 stacklevel=6,
             )
-        elif stopper.misses_ >= stopper.patience:
+        elif stopper.misses_ >= stopper.patience or (lr_floor and lr_floor.stopped_):
             return  # converged by the tol / n_iter_no_change rule
         elif self.n_iter_ < self.max_epochs:
             # skorch ends the loop quietly on KeyboardInterrupt; say so.

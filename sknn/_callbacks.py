@@ -132,3 +132,42 @@ class NonFiniteLossGuard(Callback):
 
     def on_train_end(self, net, **kwargs):
         self._checked = self._start = None
+
+
+class InvScaling:
+    """Learning-rate factor ``1 / (samples_seen + 1) ** power_t``, stepped each epoch.
+
+    scikit-learn's ``learning_rate="invscaling"``, as a ``lr_lambda`` for
+    :class:`torch.optim.lr_scheduler.LambdaLR` (a class, so that it pickles).
+    """
+
+    def __init__(self, n_samples: int, power_t: float) -> None:
+        self.n_samples = n_samples
+        self.power_t = power_t
+
+    def __call__(self, epoch: int) -> float:
+        return 1.0 / (epoch * self.n_samples + 1) ** self.power_t
+
+
+class StopWhenLRBelow(Callback):
+    """Stop training once the learning rate has been lowered below ``min_lr``.
+
+    Ends scikit-learn's ``learning_rate="adaptive"`` schedule, whose plateaus lower
+    the learning rate instead of stopping.
+
+    Attributes
+    ----------
+    stopped_ : bool
+        Whether this callback ended training.
+    """
+
+    def __init__(self, min_lr: float = 1e-6) -> None:
+        self.min_lr = min_lr
+
+    def on_train_begin(self, net, **kwargs):
+        self.stopped_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.optimizer_.param_groups[0]["lr"] < self.min_lr:
+            self.stopped_ = True
+            raise KeyboardInterrupt  # skorch's way to end the training loop

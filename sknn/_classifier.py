@@ -50,8 +50,28 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         layers of 100 ReLUs. An empty tuple gives multinomial logistic regression.
     lr : float, default=0.05
         Learning rate (step size) of SGD.
+    optimizer : {"sgd", "adam"}, default="sgd"
+        ``"sgd"`` is ``torch.optim.SGD``, the lecture's mini-batch gradient descent;
+        ``"adam"`` is ``torch.optim.Adam``.
     momentum : float, default=0.9
-        Momentum of SGD, in ``[0, 1)``; 0 is plain SGD as in the lecture.
+        Momentum of SGD, in ``[0, 1)``; 0 is plain SGD as in the lecture. Only used
+        with ``optimizer="sgd"``.
+    nesterov : bool, default=False
+        Use Nesterov's momentum (needs ``optimizer="sgd"`` and ``momentum > 0``).
+    alpha : float, default=0.0
+        Strength of the L2 penalty on the weights (not the biases), with
+        scikit-learn's scaling: ``alpha / 2 * ||W||^2`` divided by the batch size.
+        ``loss_curve_`` does not include it.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        How the learning rate changes between epochs, as in scikit-learn's MLP:
+        ``"constant"`` keeps ``lr``; ``"invscaling"`` uses
+        ``lr / (samples_seen + 1) ** power_t``; ``"adaptive"`` divides it by 5 each
+        time the training loss (or the dev score, with ``early_stopping``) has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, instead of stopping,
+        and stops once it is below 1e-6. The rate of each epoch is in
+        ``net_.history[:, "event_lr"]`` (with a schedule).
+    power_t : float, default=0.5
+        Exponent of ``"invscaling"``.
     batch_size : int, default=200
         Rows per mini-batch, as scikit-learn's MLP. Larger than the number of rows
         means full-batch gradient descent.
@@ -152,7 +172,12 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         hidden_layer_sizes=(100,),
         *,
         lr=0.05,
+        optimizer="sgd",
         momentum=0.9,
+        nesterov=False,
+        alpha=0.0,
+        learning_rate="constant",
+        power_t=0.5,
         batch_size=200,
         max_epochs=200,
         shuffle=True,
@@ -166,7 +191,12 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.lr = lr
+        self.optimizer = optimizer
         self.momentum = momentum
+        self.nesterov = nesterov
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.power_t = power_t
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.shuffle = shuffle

@@ -1,0 +1,131 @@
+"""Optimizers, momentum, the L2 penalty and learning-rate schedules."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from sknn import ReLUMLPClassifier, SigmoidRegressor
+
+
+@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda c: c.__name__)
+def case(request, regression_data, classification_data):
+    cls = request.param
+    X, y = regression_data if cls is SigmoidRegressor else classification_data
+    return cls, X, y
+
+
+def test_adam(case):
+    cls, X, y = case
+    model = cls(optimizer="adam", lr=0.01, max_epochs=100, random_state=0).fit(X, y)
+    assert type(model.net_.optimizer_) is torch.optim.Adam
+    assert model.net_.optimizer_.param_groups[0]["lr"] == 0.01
+    assert model.score(X, y) > 0.8
+
+
+def test_sgd_momentum_and_nesterov_reach_the_optimizer(case, fast):
+    cls, X, y = case
+    model = cls(momentum=0.5, nesterov=True, **fast).fit(X, y)
+    group = model.net_.optimizer_.param_groups[0]
+    assert type(model.net_.optimizer_) is torch.optim.SGD
+    assert group["momentum"] == 0.5 and group["nesterov"] is True
+    plain = cls(momentum=0.5, **fast).fit(X, y)
+    assert plain.loss_curve_ != model.loss_curve_
+
+
+@pytest.mark.parametrize("settings", [{"momentum": 0.0}, {"optimizer": "adam"}])
+def test_nesterov_needs_sgd_with_momentum(case, settings):
+    cls, X, y = case
+    with pytest.raises(ValueError, match="nesterov=True needs"):
+        cls(nesterov=True, **settings).fit(X, y)
+
+
+def test_alpha_penalizes_weights_not_biases(case):
+    cls, X, y = case
+    kwargs = {"max_epochs": 30, "batch_size": 40, "random_state": 0}
+    free = cls(**kwargs).fit(X, y)
+    held = cls(alpha=1.0, **kwargs).fit(X, y)
+    groups = held.net_.optimizer_.param_groups
+    decayed = {id(p) for g in groups if g["weight_decay"] > 0 for p in g["params"]}
+    for name, param in held.module_.named_parameters():
+        assert (id(param) in decayed) == name.endswith("weight"), name
+    assert {g["weight_decay"] for g in groups} == {0.0, 1.0 / 40}  # alpha / batch size
+
+    def weight_norm(model):
+        return sum(
+            float((p.detach() ** 2).sum())
+            for n, p in model.module_.named_parameters()
+            if "weight" in n
+        )
+
+    assert weight_norm(held) < weight_norm(free)
+
+
+def test_invscaling_follows_sklearns_formula(case):
+    cls, X, y = case
+    model = cls(
+        learning_rate="invscaling", lr=0.1, power_t=0.5, max_epochs=4, random_state=0
+    )
+    model.fit(X, y)
+    lrs = model.net_.history[:, "event_lr"]
+    n = len(X)
+    expected = [0.1 / (epoch * n + 1) ** 0.5 for epoch in range(4)]
+    np.testing.assert_allclose(lrs, expected, rtol=1e-6)
+
+
+def test_adaptive_divides_by_5_on_plateaus_and_stops_below_1e_6(case, recwarn):
+    cls, X, y = case
+    model = cls(
+        learning_rate="adaptive",
+        lr=0.01,
+        tol=1e-2,
+        n_iter_no_change=2,
+        max_epochs=2000,
+        random_state=0,
+    ).fit(X, y)
+    lrs = model.net_.history[:, "event_lr"]
+    assert lrs[0] == pytest.approx(0.01)
+    ratios = {round(b / a, 6) for a, b in zip(lrs, lrs[1:], strict=False)}
+    assert ratios <= {1.0, 0.2}
+    assert model.net_.optimizer_.param_groups[0]["lr"] < 1e-6
+    assert model.n_iter_ < 2000
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_adaptive_with_a_dev_set_watches_the_dev_score(case):
+    cls, X, y = case
+    model = cls(
+        learning_rate="adaptive",
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_epochs=2000,
+        random_state=0,
+    ).fit(X, y)
+    scheduler = dict(model.net_.callbacks_)["lr_scheduler"]
+    assert scheduler.monitor == "valid_score"
+    assert len(model.validation_scores_) == model.n_iter_
+
+
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
+def test_scheduled_models_pickle(case, schedule):
+    cls, X, y = case
+    model = cls(learning_rate=schedule, max_epochs=3, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"optimizer": "rmsprop"}, "'optimizer' parameter"),
+        ({"learning_rate": "cosine"}, "'learning_rate' parameter"),
+        ({"alpha": -1.0}, "'alpha' parameter"),
+        ({"power_t": -0.5}, "'power_t' parameter"),
+    ],
+)
+def test_bad_optimization_parameters(case, bad, match):
+    cls, X, y = case
+    with pytest.raises(ValueError, match=match):
+        cls(**bad).fit(X, y)
