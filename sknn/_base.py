@@ -48,6 +48,20 @@ ADAPTIVE_FACTOR = 0.2
 ADAPTIVE_MIN_LR = 1e-6
 
 
+def _completed_epochs(net: TensorNet) -> int:
+    return sum(1 for epoch in net.history if "train_loss" in epoch)
+
+
+def _move_net(net: TensorNet, device: torch.device) -> None:
+    """Move a fitted net's module and optimizer state (momentum) to ``device``."""
+    net.module_.to(device)  # in place: the optimizer keeps the same parameters
+    for state in net.optimizer_.state.values():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                state[key] = value.to(device)
+    net.device = device
+
+
 class BaseSGDNetwork(BaseEstimator):
     """Fit a torch module by mini-batch SGD through skorch; predict with it.
 
@@ -67,6 +81,7 @@ class BaseSGDNetwork(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
+        "warm_start": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -101,12 +116,20 @@ class BaseSGDNetwork(BaseEstimator):
         rng = check_random_state(self.random_state)
         return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=3))
 
-    def _training_callbacks(self, dev: DevScore | None, n_train: int) -> list:
+    def _training_callbacks(
+        self, dev: DevScore | None, n_train: int, incremental: bool = False
+    ) -> list:
         """The skorch callbacks of a fit, in the order they run after each epoch:
         the guard against a non-finite loss, the dev-set scorer, the learning-rate
         schedule, and the rule that stops when the watched value no longer improves
-        by ``tol`` (or, with ``"adaptive"``, when the lowered rate gets too small)."""
+        by ``tol`` (or, with ``"adaptive"``, when the lowered rate gets too small).
+        ``partial_fit`` (``incremental``) runs one epoch: no stopping rule."""
         callbacks: list = [("non_finite_loss_guard", NonFiniteLossGuard())]
+        if incremental and self.learning_rate == "invscaling":
+            schedule = InvScaling(n_train, self.power_t)
+            callbacks.append(("lr_scheduler", LRScheduler(LambdaLR, lr_lambda=schedule)))
+        if incremental:
+            return callbacks
         if dev is not None:
             callbacks.append(("dev_score", dev))
         watched, lower_is_better = (
@@ -177,11 +200,21 @@ class BaseSGDNetwork(BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, module_kwargs: dict, stratify=None):
-        """Train a fresh module on validated float32 ``X`` and encoded ``y``.
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        module_kwargs: dict,
+        stratify=None,
+        incremental: bool = False,
+    ):
+        """Train on validated float32 ``X`` and encoded ``y``.
 
-        With ``early_stopping``, a ``validation_fraction`` of the rows (stratified by
-        ``stratify`` when given) is held out as the dev set.
+        A fresh module, or with ``warm_start`` the fitted one (with a new optimizer,
+        as scikit-learn's MLP does); with ``incremental`` (``partial_fit``), one
+        epoch that continues the fitted module and optimizer. With
+        ``early_stopping`` (not in ``partial_fit``), a ``validation_fraction`` of
+        the rows, stratified by ``stratify`` when given, is held out as a dev set.
         """
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
             raise ValueError(
@@ -191,7 +224,7 @@ class BaseSGDNetwork(BaseEstimator):
         device = resolve_device(self.device)
         seeds = self._seeds()
         dev = None
-        if self.early_stopping:
+        if self.early_stopping and not incremental:
             X, X_dev, y, y_dev = train_test_split(
                 X,
                 y,
@@ -202,32 +235,51 @@ class BaseSGDNetwork(BaseEstimator):
             dev = DevScore(
                 to_tensor(X_dev, device), to_tensor(y_dev, device), self._dev_scorer
             )
-        callbacks = self._training_callbacks(dev, n_train=len(X))
         batch_size = min(self.batch_size, len(X))
-        net = self._build_net(module_kwargs, device, callbacks, seeds, batch_size)
-        net.fit(TensorData(to_tensor(X, device), to_tensor(y, device)), None)
-        self._record_training(net)
+        fitted = getattr(self, "net_", None)
+        if incremental and fitted is not None:
+            net = fitted
+            _move_net(net, device)
+        else:
+            net = self._build_net(module_kwargs, device, [], seeds, batch_size).initialize()
+            if fitted is not None and (incremental or self.warm_start):
+                net.module_.load_state_dict(fitted.module_.state_dict())
+                net.history_ = fitted.history_
+        net.callbacks = self._training_callbacks(dev, len(X), incremental)
+        net.max_epochs = 1 if incremental else self.max_epochs
+        net.initialize_callbacks()
+        for group in net.optimizer_.param_groups:  # schedules resume from here
+            group.setdefault("initial_lr", group["lr"])
+        epochs_before = _completed_epochs(net)
+        net.partial_fit(TensorData(to_tensor(X, device), to_tensor(y, device)), None)
+        self._record_training(net, incremental, epochs_before)
         return self
 
-    def _record_training(self, net: TensorNet) -> None:
-        """Set the fitted attributes from the net's history; say how training ended."""
+    def _record_training(
+        self, net: TensorNet, incremental: bool, epochs_before: int
+    ) -> None:
+        """Set the fitted attributes from the net's history (all epochs run, over
+        warm starts and ``partial_fit`` calls); say how training ended."""
         epochs = [epoch for epoch in net.history if "train_loss" in epoch]
         self.net_ = net
         self.n_iter_ = len(epochs)
         self.loss_curve_ = [epoch["train_loss"] for epoch in epochs]
-        if self.early_stopping:
-            self.validation_scores_ = [epoch["valid_score"] for epoch in epochs]
-            self.best_validation_score_ = max(self.validation_scores_, default=None)
+        if self.early_stopping and not incremental:
+            # NaN for epochs run without a dev set (by partial_fit)
+            self.validation_scores_ = [epoch.get("valid_score", np.nan) for epoch in epochs]
+            self.best_validation_score_ = float(np.nanmax(self.validation_scores_))
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_, default=None)
-        self._warn_how_training_ended(dict(net.callbacks_))
+        self._warn_how_training_ended(dict(net.callbacks_), self.n_iter_ - epochs_before)
 
-    def _warn_how_training_ended(self, callbacks: dict) -> None:
-        guard, stopper = callbacks["non_finite_loss_guard"], callbacks["early_stopping"]
+    def _warn_how_training_ended(self, callbacks: dict, epochs_run: int) -> None:
+        guard = callbacks["non_finite_loss_guard"]
+        stopper = callbacks.get("early_stopping")
         lr_floor = callbacks.get("stop_when_lr_below")
+        epochs_asked = self.max_epochs if stopper is not None else 1
         if guard.diverged_epoch_ is not None:
             warnings.warn(
                 f"Training diverged: the training loss became {guard.diverged_loss_} in "
@@ -238,17 +290,19 @@ class BaseSGDNetwork(BaseEstimator):
                 RuntimeWarning,
                 stacklevel=6,
             )
-        elif stopper.misses_ >= stopper.patience or (lr_floor and lr_floor.stopped_):
+        elif stopper is not None and stopper.misses_ >= stopper.patience:
             return  # converged by the tol / n_iter_no_change rule
-        elif self.n_iter_ < self.max_epochs:
+        elif lr_floor is not None and lr_floor.stopped_:
+            return  # "adaptive" lowered the learning rate to its floor
+        elif epochs_run < epochs_asked:
             # skorch ends the loop quietly on KeyboardInterrupt; say so.
             warnings.warn(
-                f"Training was interrupted after {self.n_iter_} of {self.max_epochs} "
+                f"Training was interrupted after {epochs_run} of {epochs_asked} "
                 f"epochs; the model keeps the weights learned so far.",
                 UserWarning,
                 stacklevel=6,
             )
-        else:
+        elif stopper is not None:
             watched = "dev score" if self.early_stopping else "training loss"
             warnings.warn(
                 f"Training stopped at max_epochs={self.max_epochs} before the {watched} "

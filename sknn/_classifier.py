@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -79,6 +78,10 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Number of passes over the training data.
     shuffle : bool, default=True
         Reorder the training rows at every epoch.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` continues from the fitted weights (with a fresh
+        optimizer) instead of starting anew; ``n_iter_`` and ``loss_curve_`` go on
+        counting.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training rows (stratified by class)
         as a dev set, score it (accuracy) after every epoch, stop when that score
@@ -181,6 +184,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         batch_size=200,
         max_epochs=200,
         shuffle=True,
+        warm_start=False,
         early_stopping=False,
         validation_fraction=0.1,
         tol=1e-4,
@@ -200,6 +204,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.shuffle = shuffle
+        self.warm_start = warm_start
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.tol = tol
@@ -225,23 +230,79 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             The fitted estimator.
         """
         with self._restore_state_on_error():
-            hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-            X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+            continuing = self.warm_start and hasattr(self, "net_")
+            X, y = validate_data(
+                self, X, y, reset=not continuing, dtype=np.float32, order="C"
+            )
             check_classification_targets(y)
-            encoder = LabelEncoder()
-            y_encoded = encoder.fit_transform(y).astype(np.int64)
-            self.classes_ = encoder.classes_
-            if len(self.classes_) < 2:
+            classes = np.unique(y)
+            if continuing and not np.array_equal(classes, self.classes_):
                 raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: {self.classes_[0]!r}."
+                    "warm_start can only be used where `y` has the same classes as in "
+                    f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                    f"{classes}."
                 )
-            module_kwargs = {
-                "n_features": X.shape[1],
-                "hidden_layer_sizes": hidden_layer_sizes,
-                "n_outputs": len(self.classes_),
-            }
-            return self._fit(X, y_encoded, module_kwargs, stratify=y_encoded)
+            self._set_classes(classes)
+            y_encoded = self._encode(y)
+            return self._fit(X, y_encoded, self._module_kwargs(X), stratify=y_encoded)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train for one epoch on ``X`` and ``y``, continuing from the last call.
+
+        For data that arrives in chunks, or does not fit in memory at once. The
+        first call builds the network; stopping rules and ``early_stopping`` do not
+        apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training inputs.
+        y : array-like of shape (n_samples,)
+            Its class labels, all among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that any chunk may hold. Required in the first call,
+            ignored after.
+
+        Returns
+        -------
+        self : ReLUMLPClassifier
+            The estimator, trained one more epoch.
+        """
+        with self._restore_state_on_error():
+            first_call = not hasattr(self, "net_")
+            if first_call and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            X, y = validate_data(self, X, y, reset=first_call, dtype=np.float32, order="C")
+            check_classification_targets(y)
+            if first_call:
+                self._set_classes(np.unique(np.asarray(classes)))
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`: {unseen}. "
+                    f"`self.classes_` has {self.classes_}."
+                )
+            y_encoded = self._encode(y)
+            return self._fit(X, y_encoded, self._module_kwargs(X), incremental=True)
+
+    def _set_classes(self, classes: np.ndarray) -> None:
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes[0]!r}."
+            )
+        self.classes_ = classes
+
+    def _encode(self, y) -> np.ndarray:
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _module_kwargs(self, X) -> dict:
+        return {
+            "n_features": X.shape[1],
+            "hidden_layer_sizes": _check_hidden_layer_sizes(self.hidden_layer_sizes),
+            "n_outputs": len(self.classes_),
+        }
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's outputs).

@@ -72,6 +72,10 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         Number of passes over the training data.
     shuffle : bool, default=True
         Reorder the training rows at every epoch.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` continues from the fitted weights (with a fresh
+        optimizer) instead of starting anew; ``n_iter_`` and ``loss_curve_`` go on
+        counting.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training rows as a dev set,
         score it (R²) after every epoch, stop when that score has not improved
@@ -175,6 +179,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         batch_size=200,
         max_epochs=200,
         shuffle=True,
+        warm_start=False,
         early_stopping=False,
         validation_fraction=0.1,
         tol=1e-4,
@@ -195,6 +200,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.shuffle = shuffle
+        self.warm_start = warm_start
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.tol = tol
@@ -221,25 +227,72 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             The fitted estimator.
         """
         with self._restore_state_on_error():
-            X, y = validate_data(
-                self, X, y, dtype=np.float32, order="C", multi_output=True, y_numeric=True
+            continuing = self.warm_start and hasattr(self, "net_")
+            X, target = self._validate_training_data(X, y, continuing)
+            return self._fit(X, target, self._module_kwargs(X))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Train for one epoch on ``X`` and ``y``, continuing from the last call.
+
+        For data that arrives in chunks, or does not fit in memory at once. The
+        first call builds the network and standardizes the target with the first
+        chunk's mean and scale; stopping rules and ``early_stopping`` do not apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets, with as many outputs as in the first call.
+
+        Returns
+        -------
+        self : SigmoidRegressor
+            The estimator, trained one more epoch.
+        """
+        with self._restore_state_on_error():
+            X, target = self._validate_training_data(X, y, hasattr(self, "net_"))
+            return self._fit(X, target, self._module_kwargs(X), incremental=True)
+
+    def _validate_training_data(self, X, y, continuing: bool):
+        """Validate ``X`` and ``y``; return float32 ``X`` and the standardized target.
+
+        A new fit sets the target's mean and scale; a continued one reuses them.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not continuing,
+            dtype=np.float32,
+            order="C",
+            multi_output=True,
+            y_numeric=True,
+        )
+        y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if continuing and y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} outputs, but {type(self).__name__} was fitted "
+                f"with {self.n_outputs_}."
             )
-            y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if not continuing:
             # A constant column has scale 0: it trains on zeros and is predicted
             # as its mean exactly.
             self._y_mean = y2d.mean(axis=0)
             self._y_scale = y2d.std(axis=0)
             self._y_is_1d = y.ndim == 1
             self.n_outputs_ = y2d.shape[1]
-            divisor = np.where(self._y_scale > 0, self._y_scale, 1.0)
-            target = ((y2d - self._y_mean) / divisor).astype(np.float32)
-            module_kwargs = {
-                "n_features": X.shape[1],
-                "n_sigmoids": self.n_sigmoids,
-                "n_outputs": self.n_outputs_,
-                "activation": self.activation,
-            }
-            return self._fit(X, target, module_kwargs)
+        divisor = np.where(self._y_scale > 0, self._y_scale, 1.0)
+        return X, ((y2d - self._y_mean) / divisor).astype(np.float32)
+
+    def _module_kwargs(self, X) -> dict:
+        return {
+            "n_features": X.shape[1],
+            "n_sigmoids": self.n_sigmoids,
+            "n_outputs": self.n_outputs_,
+            "activation": self.activation,
+        }
 
     def predict(self, X):
         """Predict targets for ``X``.
