@@ -8,6 +8,8 @@ which module and loss to use and how targets are encoded.
 
 from __future__ import annotations
 
+import copy
+import math
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -20,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import LambdaLR, ReduceLROnPlateau
 
 from ._batching import TensorData, to_tensor
@@ -89,6 +91,7 @@ class BaseSGDNetwork(BaseEstimator):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
     }
 
     _module: type[torch.nn.Module]
@@ -121,25 +124,20 @@ class BaseSGDNetwork(BaseEstimator):
     ) -> list:
         """The skorch callbacks of a fit, in the order they run after each epoch:
         the guard against a non-finite loss, the dev-set scorer, the learning-rate
-        schedule, and the rule that stops when the watched value no longer improves
-        by ``tol`` (or, with ``"adaptive"``, when the lowered rate gets too small).
-        ``partial_fit`` (``incremental``) runs one epoch: no stopping rule."""
+        schedule, the progress bar (``verbose >= 2``), copies of the user's
+        ``callbacks``, and last the rules that end training: no progress by ``tol``
+        (or, with ``"adaptive"``, a learning rate lowered too far). ``partial_fit``
+        (``incremental``) runs one epoch, without stopping rules or dev set."""
         callbacks: list = [("non_finite_loss_guard", NonFiniteLossGuard())]
-        if incremental and self.learning_rate == "invscaling":
-            schedule = InvScaling(n_train, self.power_t)
-            callbacks.append(("lr_scheduler", LRScheduler(LambdaLR, lr_lambda=schedule)))
-        if incremental:
-            return callbacks
         if dev is not None:
             callbacks.append(("dev_score", dev))
         watched, lower_is_better = (
             ("train_loss", True) if dev is None else ("valid_score", False)
         )
-        patience = self.n_iter_no_change
         if self.learning_rate == "invscaling":
             schedule = InvScaling(n_train, self.power_t)
             callbacks.append(("lr_scheduler", LRScheduler(LambdaLR, lr_lambda=schedule)))
-        elif self.learning_rate == "adaptive":
+        elif self.learning_rate == "adaptive" and not incremental:
             plateau = LRScheduler(
                 ReduceLROnPlateau,
                 monitor=watched,
@@ -150,6 +148,15 @@ class BaseSGDNetwork(BaseEstimator):
                 threshold_mode="abs",
             )
             callbacks.append(("lr_scheduler", plateau))
+        if self.verbose >= 2:
+            batches = math.ceil(n_train / min(self.batch_size, n_train))
+            callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
+        # copies, so that fitting never changes the estimator's parameters
+        callbacks += copy.deepcopy(self.callbacks or [])
+        if incremental:
+            return callbacks
+        patience = self.n_iter_no_change
+        if self.learning_rate == "adaptive":
             callbacks.append(("stop_when_lr_below", StopWhenLRBelow(ADAPTIVE_MIN_LR)))
             patience = self.max_epochs + 1  # plateaus lower the rate instead of stopping
         stopper = EarlyStopping(

@@ -108,7 +108,15 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         numpy's global random state. ``None`` draws the seeds from numpy's
         global random state, as scikit-learn does.
     verbose : int or bool, default=0
-        If positive, print the training loss and time of each epoch.
+        1 prints a line per epoch: the training loss, the dev loss and score (with
+        ``early_stopping``), the learning rate (with a schedule) and the seconds
+        taken; 2 also shows a progress bar over each epoch's mini-batches.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra `skorch callbacks <https://skorch.readthedocs.io/en/stable/callbacks.html>`_
+        (checkpoints, learning-rate schedulers, loggers...), as instances or
+        ``(name, callback)`` pairs. Each ``fit`` trains with deep copies of them,
+        so clones and refits never share their state; the copies used by the
+        last fit are in ``net_.callbacks_``.
 
     Attributes
     ----------
@@ -192,6 +200,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.lr = lr
@@ -212,6 +221,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

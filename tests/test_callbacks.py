@@ -1,8 +1,13 @@
+import pickle
+
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score, r2_score
+from skorch.callbacks import Callback, LRScheduler
 
+from sknn import ReLUMLPClassifier, SigmoidRegressor
 from sknn._batching import TensorData
 from sknn._callbacks import DevScore, NonFiniteLossGuard, accuracy, r2
 from sknn._modules import ReLUMLP
@@ -91,3 +96,58 @@ def test_guard_keeps_weights_checked_by_a_finite_loss(data):
     with torch.no_grad():
         loss = net.criterion_(net.module_(X[:10] * 1e30), y[:10])
     assert torch.isfinite(loss)
+
+
+class EpochCounter(Callback):
+    def __init__(self, start=0):
+        self.start = start
+
+    def initialize(self):
+        self.epochs_ = self.start
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+@pytest.mark.parametrize("cls", [SigmoidRegressor, ReLUMLPClassifier])
+def test_user_callbacks_run_on_copies(cls, regression_data, classification_data):
+    X, y = regression_data if cls is SigmoidRegressor else classification_data
+    counter = EpochCounter()
+    model = cls(max_epochs=4, n_iter_no_change=10, callbacks=[("counter", counter)])
+    model.fit(X, y)
+    assert dict(model.net_.callbacks_)["counter"].epochs_ == 4
+    assert not hasattr(counter, "epochs_")  # the parameter itself is untouched
+    twin = clone(model)
+    assert twin.callbacks[0][1] is not counter
+    model.fit(X, y)  # a refit starts from a fresh copy
+    assert dict(model.net_.callbacks_)["counter"].epochs_ == 4
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_user_callbacks_see_the_last_epoch_before_early_stopping(classification_data):
+    X, y = classification_data
+    model = ReLUMLPClassifier(
+        early_stopping=True, n_iter_no_change=2, max_epochs=500, callbacks=[EpochCounter()]
+    ).fit(X, y)
+    assert model.n_iter_ < 500
+    assert dict(model.net_.callbacks_)["EpochCounter"].epochs_ == model.n_iter_
+
+
+def test_a_skorch_lr_scheduler_as_a_user_callback(regression_data):
+    X, y = regression_data
+    step = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=2, gamma=0.5)
+    model = SigmoidRegressor(lr=0.01, max_epochs=6, n_iter_no_change=10, callbacks=[step])
+    model.fit(X, y)
+    np.testing.assert_allclose(
+        model.net_.history[:, "event_lr"], [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]
+    )
+
+
+def test_verbose_2_shows_a_progress_bar_over_batches(classification_data, capsys):
+    X, y = classification_data
+    ReLUMLPClassifier(max_epochs=2, batch_size=50, verbose=2).fit(X, y)
+    captured = capsys.readouterr()
+    assert "0/3 [" in captured.err  # a bar over 3 batches: 150 rows in batches of 50
+    assert "train_loss" in captured.out
