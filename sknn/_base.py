@@ -103,6 +103,14 @@ class BaseSGDNetwork(BaseEstimator):
         """The fitted torch module (held by the skorch net ``net_``)."""
         return self.net_.module_
 
+    def _criterion_class(self) -> type[torch.nn.Module]:
+        """The loss to train with (a subclass may choose by the data it is fitting)."""
+        return self._criterion
+
+    def _scorer(self):
+        """The dev-set score (a subclass may choose by the data it is fitting)."""
+        return self._dev_scorer
+
     @contextmanager
     def _restore_state_on_error(self):
         """If fitting fails, put every attribute back as it was before ``fit``."""
@@ -192,7 +200,7 @@ class BaseSGDNetwork(BaseEstimator):
         return TensorNet(
             module=self._module,
             **{f"module__{key}": value for key, value in module_kwargs.items()},
-            criterion=self._criterion,
+            criterion=self._criterion_class(),
             optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr,
             **self._optimizer_params(batch_size),
@@ -240,7 +248,7 @@ class BaseSGDNetwork(BaseEstimator):
                 stratify=stratify,
             )
             dev = DevScore(
-                to_tensor(X_dev, device), to_tensor(y_dev, device), self._dev_scorer
+                to_tensor(X_dev, device), to_tensor(y_dev, device), self._scorer()
             )
         batch_size = min(self.batch_size, len(X))
         fitted = getattr(self, "net_", None)

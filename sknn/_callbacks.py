@@ -24,6 +24,12 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
     return (output.argmax(dim=1) == target).float().mean().item()
 
 
+def subset_accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
+    """Fraction of rows whose every label is right (scikit-learn's multilabel
+    accuracy); a label is predicted when its output (logit) is above 0."""
+    return ((output > 0) == (target > 0.5)).all(dim=1).float().mean().item()
+
+
 def r2(output: torch.Tensor, target: torch.Tensor) -> float:
     """Coefficient of determination, averaged over the outputs (columns).
 

@@ -6,13 +6,14 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
+from scipy import sparse
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseSGDNetwork
-from ._callbacks import accuracy
+from ._callbacks import accuracy, subset_accuracy
 from ._modules import ReLUMLP
 
 
@@ -37,7 +38,9 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     with one output per class; softmax turns the outputs into class
     probabilities and the loss is the cross-entropy, minimised with
     ``torch.optim.SGD`` on mini-batches. Labels may be of any type (integers,
-    strings); ``predict`` returns them as given.
+    strings); ``predict`` returns them as given. A 2-D indicator ``y`` of 0s and
+    1s is multilabel classification: one sigmoid output per label, trained with
+    binary cross-entropy.
 
     The inputs are not scaled: put a :class:`~sklearn.preprocessing.StandardScaler`
     before this estimator in a :class:`~sklearn.pipeline.Pipeline`.
@@ -231,8 +234,9 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training inputs. Cast once to float32.
-        y : array-like of shape (n_samples,)
-            Class labels, at least two distinct ones.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, at least two distinct ones; or a 0/1 indicator matrix for
+            multilabel classification.
 
         Returns
         -------
@@ -241,20 +245,25 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         """
         with self._restore_state_on_error():
             continuing = self.warm_start and hasattr(self, "net_")
-            X, y = validate_data(
-                self, X, y, reset=not continuing, dtype=np.float32, order="C"
-            )
-            check_classification_targets(y)
-            classes = np.unique(y)
-            if continuing and not np.array_equal(classes, self.classes_):
+            X, y = self._validate_training_data(X, y, reset=not continuing)
+            classes = np.arange(y.shape[1]) if y.ndim == 2 else np.unique(y)
+            if continuing and (
+                (y.ndim == 2) != self._multilabel
+                or not np.array_equal(classes, self.classes_)
+            ):
                 raise ValueError(
                     "warm_start can only be used where `y` has the same classes as in "
                     f"the previous call to fit. Previously got {self.classes_}, `y` has "
                     f"{classes}."
                 )
-            self._set_classes(classes)
+            self._set_classes(classes, y)
             y_encoded = self._encode(y)
-            return self._fit(X, y_encoded, self._module_kwargs(X), stratify=y_encoded)
+            return self._fit(
+                X,
+                y_encoded,
+                self._module_kwargs(X),
+                stratify=None if self._multilabel else y_encoded,
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -268,11 +277,11 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         ----------
         X : array-like of shape (n_samples, n_features)
             A chunk of training inputs.
-        y : array-like of shape (n_samples,)
-            Its class labels, all among ``classes``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Its class labels, all among ``classes``; or its 0/1 label indicators.
         classes : array-like of shape (n_classes,), default=None
-            Every class that any chunk may hold. Required in the first call,
-            ignored after.
+            Every class that any chunk may hold. Required in the first call (except
+            for multilabel ``y``, whose width gives the labels), ignored after.
 
         Returns
         -------
@@ -281,31 +290,73 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         """
         with self._restore_state_on_error():
             first_call = not hasattr(self, "net_")
-            if first_call and classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit.")
-            X, y = validate_data(self, X, y, reset=first_call, dtype=np.float32, order="C")
-            check_classification_targets(y)
+            X, y = self._validate_training_data(X, y, reset=first_call)
             if first_call:
-                self._set_classes(np.unique(np.asarray(classes)))
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"`y` has classes not in `self.classes_`: {unseen}. "
-                    f"`self.classes_` has {self.classes_}."
+                if classes is None and y.ndim == 1:
+                    raise ValueError(
+                        "classes must be passed on the first call to partial_fit."
+                    )
+                labels = (
+                    np.arange(y.shape[1]) if y.ndim == 2 else np.unique(np.asarray(classes))
                 )
-            y_encoded = self._encode(y)
-            return self._fit(X, y_encoded, self._module_kwargs(X), incremental=True)
+                self._set_classes(labels, y)
+            if y.ndim == 2 and (not self._multilabel or y.shape[1] != len(self.classes_)):
+                fitted = len(self.classes_) if self._multilabel else "1-D class labels"
+                raise ValueError(
+                    f"`y` has {y.shape[1]} label columns, but {type(self).__name__} was "
+                    f"fitted with {fitted}."
+                )
+            if y.ndim == 1:
+                unseen = np.setdiff1d(np.unique(y), self.classes_)
+                if self._multilabel or len(unseen):
+                    raise ValueError(
+                        f"`y` has classes not in `self.classes_`: {np.unique(y)}. "
+                        f"`self.classes_` has {self.classes_}."
+                    )
+            return self._fit(X, self._encode(y), self._module_kwargs(X), incremental=True)
 
-    def _set_classes(self, classes: np.ndarray) -> None:
+    def _validate_training_data(self, X, y, reset: bool):
+        """Validate ``X`` (as float32) and the labels: 1-D labels, or a 2-D 0/1
+        indicator matrix for multilabel classification."""
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=np.float32, order="C", multi_output=True
+        )
+        if sparse.issparse(y):
+            y = y.toarray()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # scikit-learn's DataConversionWarning
+        check_classification_targets(y)
+        is_indicator = (
+            type_of_target(y) == "multilabel-indicator" and np.isin(y, (0, 1)).all()
+        )
+        if y.ndim == 2 and not is_indicator:
+            raise ValueError(
+                f"{type(self).__name__} takes 1-D class labels, or a 2-D indicator "
+                f"matrix of 0s and 1s for multilabel classification; got a "
+                f"{type_of_target(y)} target."
+            )
+        return X, y
+
+    def _set_classes(self, classes: np.ndarray, y: np.ndarray) -> None:
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the "
                 f"data, but the data contains only one class: {classes[0]!r}."
             )
         self.classes_ = classes
+        self._multilabel = y.ndim == 2
+        self._label_dtype = y.dtype
 
     def _encode(self, y) -> np.ndarray:
+        if self._multilabel:
+            return y.astype(np.float32)
         return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _criterion_class(self) -> type[torch.nn.Module]:
+        return torch.nn.BCEWithLogitsLoss if self._multilabel else torch.nn.CrossEntropyLoss
+
+    def _scorer(self):
+        return subset_accuracy if self._multilabel else accuracy
 
     def _module_kwargs(self, X) -> dict:
         return {
@@ -327,7 +378,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class in the order of ``classes_``; rows sum to 1.
         """
-        return softmax(self._forward(X), axis=1)
+        logits = self._forward(X)
+        return expit(logits) if self._multilabel else softmax(logits, axis=1)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed stably.
@@ -342,7 +394,13 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class in the order of ``classes_``.
         """
-        return log_softmax(self._forward(X), axis=1)
+        logits = self._forward(X)
+        return log_expit(logits) if self._multilabel else log_softmax(logits, axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
     def predict(self, X):
         """Predict class labels.
@@ -359,4 +417,6 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             ``classes_``.
         """
         proba = self.predict_proba(X)
+        if self._multilabel:
+            return (proba > 0.5).astype(self._label_dtype)
         return self.classes_[np.argmax(proba, axis=1)]

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import make_blobs
 
 from sknn import ReLUMLPClassifier
@@ -91,3 +92,56 @@ def test_loss_curve_is_the_cross_entropy(blobs):
     assert len(model.loss_curve_) == model.n_iter_ == 40
     assert model.loss_curve_[0] > model.loss_curve_[-1]
     assert model.loss_curve_[0] < 2 * np.log(3)  # starts near chance
+
+
+@pytest.fixture
+def multilabel():
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y = make_multilabel_classification(
+        n_samples=200, n_features=8, n_classes=4, random_state=0
+    )
+    return StandardScaler().fit_transform(X), Y
+
+
+def test_multilabel_predicts_indicator_rows(multilabel):
+    X, Y = multilabel
+    model = ReLUMLPClassifier(random_state=0).fit(X, Y)
+    pred = model.predict(X)
+    assert pred.shape == Y.shape and pred.dtype == Y.dtype
+    assert set(np.unique(pred)) <= {0, 1}
+    assert model.classes_.tolist() == [0, 1, 2, 3]
+    proba = model.predict_proba(X)
+    assert proba.shape == Y.shape and ((proba >= 0) & (proba <= 1)).all()
+    assert not np.allclose(proba.sum(axis=1), 1.0)  # labels are independent
+    np.testing.assert_array_equal(pred, (proba > 0.5).astype(Y.dtype))
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), proba, rtol=1e-10)
+    assert type(model.net_.criterion_) is torch.nn.BCEWithLogitsLoss
+    assert model.score(X, Y) > 0.5  # subset accuracy: all 4 labels of a row right
+    assert (pred == Y).mean() > 0.8  # per-label accuracy
+
+
+def test_multilabel_early_stopping_scores_subset_accuracy(multilabel):
+    X, Y = multilabel
+    model = ReLUMLPClassifier(early_stopping=True, max_epochs=50, random_state=0).fit(X, Y)
+    assert 0 <= model.best_validation_score_ <= 1
+    assert len(model.validation_scores_) == model.n_iter_
+
+
+def test_multilabel_partial_fit_takes_its_labels_from_y(multilabel):
+    X, Y = multilabel
+    model = ReLUMLPClassifier(random_state=0).partial_fit(X, Y)
+    model.partial_fit(X, Y)
+    assert model.n_iter_ == 2 and model.predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match="label columns"):
+        model.partial_fit(X, Y[:, :3])
+    with pytest.raises(ValueError, match="not in `self.classes_`"):
+        model.partial_fit(X, Y[:, 0])
+
+
+def test_multiclass_multioutput_is_refused(multilabel):
+    X, Y = multilabel
+    for not_zeros_and_ones in (Y * 2, Y + Y[:, ::-1]):
+        with pytest.raises(ValueError, match="indicator"):
+            ReLUMLPClassifier().fit(X, not_zeros_and_ones)

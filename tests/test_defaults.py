@@ -13,6 +13,7 @@ from sklearn.datasets import (
     load_digits,
     load_iris,
     load_wine,
+    make_multilabel_classification,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -37,6 +38,16 @@ def test_classifier_defaults_match_or_beat_mlpclassifier(loader):
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     ours = pooled_cv_score(ReLUMLPClassifier(random_state=0), X, y, cv, accuracy_score)
     theirs = pooled_cv_score(MLPClassifier(random_state=0), X, y, cv, accuracy_score)
+    assert ours >= theirs, (ours, theirs)
+
+
+def test_multilabel_defaults_match_or_beat_mlpclassifier():
+    X, Y = make_multilabel_classification(
+        n_samples=200, n_features=8, n_classes=4, random_state=0
+    )
+    cv = KFold(5, shuffle=True, random_state=0)
+    ours = pooled_cv_score(ReLUMLPClassifier(random_state=0), X, Y, cv, accuracy_score)
+    theirs = pooled_cv_score(MLPClassifier(random_state=0), X, Y, cv, accuracy_score)
     assert ours >= theirs, (ours, theirs)
 
 
