@@ -16,6 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -33,6 +34,8 @@ from ._net import TensorNet
 # Rows per forward pass at prediction time: large enough that Python overhead is
 # negligible, small enough that activations of wide layers stay modest in memory.
 PREDICT_BATCH_SIZE = 65_536
+# Sparse inputs are densified a chunk at a time, of at most this many values.
+PREDICT_DENSE_VALUES = 2**24
 # CPU matrix-multiply libraries switch to other kernels for very short matrices,
 # and those round float32 differently. Shorter chunks are padded with zero rows to
 # this length, so a row's prediction does not depend on how many rows are
@@ -102,6 +105,11 @@ class BaseSGDNetwork(BaseEstimator):
     def module_(self) -> torch.nn.Module:
         """The fitted torch module (held by the skorch net ``net_``)."""
         return self.net_.module_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _criterion_class(self) -> type[torch.nn.Module]:
         """The loss to train with (a subclass may choose by the data it is fitting)."""
@@ -250,7 +258,8 @@ class BaseSGDNetwork(BaseEstimator):
             dev = DevScore(
                 to_tensor(X_dev, device), to_tensor(y_dev, device), self._scorer()
             )
-        batch_size = min(self.batch_size, len(X))
+        n_train = X.shape[0]
+        batch_size = min(self.batch_size, n_train)
         fitted = getattr(self, "net_", None)
         if incremental and fitted is not None:
             net = fitted
@@ -260,7 +269,7 @@ class BaseSGDNetwork(BaseEstimator):
             if fitted is not None and (incremental or self.warm_start):
                 net.module_.load_state_dict(fitted.module_.state_dict())
                 net.history_ = fitted.history_
-        net.callbacks = self._training_callbacks(dev, len(X), incremental)
+        net.callbacks = self._training_callbacks(dev, n_train, incremental)
         net.max_epochs = 1 if incremental else self.max_epochs
         net.initialize_callbacks()
         for group in net.optimizer_.param_groups:  # schedules resume from here
@@ -331,14 +340,22 @@ class BaseSGDNetwork(BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         """Validate ``X`` and return the module's outputs as float64, shape (n, k)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float32, order="C")
+        X = validate_data(
+            self, X, reset=False, dtype=np.float32, order="C", accept_sparse=("csr", "csc")
+        )
+        is_sparse = sparse.issparse(X)
+        step = PREDICT_BATCH_SIZE
+        if is_sparse:
+            X = X.tocsr()
+            step = max(MIN_PREDICT_ROWS, min(step, PREDICT_DENSE_VALUES // X.shape[1]))
         device = resolve_device(self.device)
         module = self.net_.module_.to(device)
         module.eval()
         outputs = []
         with torch.inference_mode():
-            for start in range(0, len(X), PREDICT_BATCH_SIZE):
-                chunk = X[start : start + PREDICT_BATCH_SIZE]
+            for start in range(0, X.shape[0], step):
+                chunk = X[start : start + step]
+                chunk = chunk.toarray() if is_sparse else chunk
                 rows = len(chunk)
                 if rows < MIN_PREDICT_ROWS:
                     chunk = np.concatenate(

@@ -12,18 +12,79 @@ import math
 
 import numpy as np
 import torch
+from scipy import sparse
 from torch.utils.data import Dataset
 
 
-def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Move a numpy array to ``device`` without changing its dtype.
+class SparseRows:
+    """A CSR matrix on a device whose rows are densified a few at a time.
+
+    Holds the row pointers, column indices and values as tensors; :meth:`take`
+    returns chosen rows as a dense tensor, built on the device, so the whole matrix
+    is never densified.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse matrix or array
+        Any sparse format; converted once to CSR with summed duplicates.
+    device : torch.device
+    """
+
+    def __init__(self, matrix, device: torch.device) -> None:
+        csr = sparse.csr_matrix(matrix)
+        csr.sum_duplicates()
+        self.shape = csr.shape
+        self.dtype = torch.from_numpy(np.empty(0, csr.dtype)).dtype
+        self.device = device
+        self.crow = torch.from_numpy(csr.indptr.astype(np.int64)).to(device)
+        self.col = torch.from_numpy(csr.indices.astype(np.int64)).to(device)
+        self.values = torch.from_numpy(np.array(csr.data)).to(device)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def take(self, rows: torch.Tensor) -> torch.Tensor:
+        """The dense rows ``rows`` (a 1-D index tensor on the device)."""
+        starts = self.crow[rows]
+        counts = self.crow[rows + 1] - starts
+        offsets = torch.cumsum(counts, 0) - counts
+        total = int(offsets[-1] + counts[-1]) if len(rows) else 0
+        batch_row = torch.repeat_interleave(
+            torch.arange(len(rows), device=self.device), counts, output_size=total
+        )
+        within = torch.arange(total, device=self.device) - offsets[batch_row]
+        position = starts[batch_row] + within
+        dense = torch.zeros(len(rows), self.shape[1], dtype=self.dtype, device=self.device)
+        dense[batch_row, self.col[position]] = self.values[position]
+        return dense
+
+
+def to_tensor(array, device: torch.device):
+    """Move a numpy array to ``device`` without changing its dtype; a scipy sparse
+    matrix becomes :class:`SparseRows`.
 
     Read-only arrays (memory maps, arrays shared between processes) are copied,
     since torch tensors cannot safely view them.
     """
+    if sparse.issparse(array):
+        return SparseRows(array, device)
     if not array.flags.writeable:
         array = np.array(array)
     return torch.from_numpy(array).to(device)
+
+
+def slice_rows(X, start: int, stop: int) -> torch.Tensor:
+    """Rows ``start:stop`` of a tensor (a view) or of :class:`SparseRows` (dense)."""
+    if isinstance(X, SparseRows):
+        return X.take(torch.arange(start, min(stop, len(X)), device=X.device))
+    return X[start:stop]
+
+
+def select_rows(X, rows: torch.Tensor) -> torch.Tensor:
+    """The rows ``rows`` of a tensor or of :class:`SparseRows`, dense."""
+    if isinstance(X, SparseRows):
+        return X.take(rows)
+    return X.index_select(0, rows)
 
 
 class TensorData(Dataset):
@@ -31,7 +92,7 @@ class TensorData(Dataset):
 
     Parameters
     ----------
-    X : torch.Tensor of shape (n_samples, n_features)
+    X : torch.Tensor of shape (n_samples, n_features) or SparseRows
     y : torch.Tensor of shape (n_samples, ...)
     """
 
@@ -80,9 +141,9 @@ class MiniBatches:
         n, size = len(X), self.batch_size
         if not self.shuffle:
             for start in range(0, n, size):
-                yield X[start : start + size], y[start : start + size]
+                yield slice_rows(X, start, start + size), y[start : start + size]
             return
-        order = torch.randperm(n, generator=self.generator).to(X.device)
+        order = torch.randperm(n, generator=self.generator).to(y.device)
         for start in range(0, n, size):
             rows = order[start : start + size]
-            yield X.index_select(0, rows), y.index_select(0, rows)
+            yield select_rows(X, rows), y.index_select(0, rows)

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import torch
 from skorch.callbacks import Callback
 
+from ._batching import slice_rows
+
 # Rows per forward pass when scoring the dev set.
 _SCORE_BATCH_SIZE = 65_536
 
@@ -73,7 +75,7 @@ class DevScore(Callback):
         with torch.no_grad():
             output = torch.cat(
                 [
-                    net.module_(self.X[start : start + _SCORE_BATCH_SIZE])
+                    net.module_(slice_rows(self.X, start, start + _SCORE_BATCH_SIZE))
                     for start in range(0, len(self.X), _SCORE_BATCH_SIZE)
                 ]
             )

@@ -319,7 +319,14 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         """Validate ``X`` (as float32) and the labels: 1-D labels, or a 2-D 0/1
         indicator matrix for multilabel classification."""
         X, y = validate_data(
-            self, X, y, reset=reset, dtype=np.float32, order="C", multi_output=True
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=np.float32,
+            order="C",
+            accept_sparse=("csr", "csc"),
+            multi_output=True,
         )
         if sparse.issparse(y):
             y = y.toarray()

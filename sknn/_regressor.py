@@ -277,6 +277,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             reset=not continuing,
             dtype=np.float32,
             order="C",
+            accept_sparse=("csr", "csc"),
             multi_output=True,
             y_numeric=True,
         )

@@ -47,3 +47,30 @@ def test_to_tensor_keeps_dtype_and_copies_read_only_arrays():
     assert np.array_equal(tensor.numpy(), array)
     writable = np.ones((2, 2), dtype=np.float32)
     assert to_tensor(writable, torch.device("cpu")).data_ptr() == writable.ctypes.data
+
+
+def test_sparse_rows_densify_exactly_the_rows_asked_for():
+    from scipy import sparse
+
+    from sknn._batching import SparseRows, select_rows, slice_rows
+
+    rng = np.random.RandomState(0)
+    dense = rng.rand(30, 7).astype(np.float32)
+    dense[dense < 0.7] = 0
+    dense[4] = 0  # an empty row
+    rows = SparseRows(sparse.csc_matrix(dense), torch.device("cpu"))
+    assert len(rows) == 30 and rows.dtype == torch.float32
+    pick = torch.tensor([4, 0, 29, 4, 13])
+    np.testing.assert_array_equal(select_rows(rows, pick).numpy(), dense[pick.numpy()])
+    np.testing.assert_array_equal(slice_rows(rows, 25, 40).numpy(), dense[25:])
+    assert select_rows(rows, torch.tensor([], dtype=torch.long)).shape == (0, 7)
+
+
+def test_sparse_rows_sum_duplicate_entries():
+    from scipy import sparse
+
+    from sknn._batching import SparseRows
+
+    coo = sparse.coo_matrix(([1.0, 2.0, 5.0], ([0, 0, 1], [2, 2, 0])), shape=(2, 3))
+    rows = SparseRows(coo.astype(np.float32), torch.device("cpu"))
+    assert rows.take(torch.tensor([0, 1])).tolist() == [[0, 0, 3], [5, 0, 0]]
