@@ -21,14 +21,6 @@ from .conftest import requires_cuda, same_state
 
 SHARED = ["lr", "momentum", "batch_size", "max_epochs", "shuffle", "device",
           "random_state", "verbose"]  # fmt: skip
-ESTIMATORS = [SigmoidRegressor, ReLUMLPClassifier]
-
-
-@pytest.fixture(params=ESTIMATORS, ids=lambda cls: cls.__name__)
-def case(request, regression_data, classification_data):
-    cls = request.param
-    X, y = regression_data if cls is SigmoidRegressor else classification_data
-    return cls, X, y
 
 
 def test_shared_parameter_names(case):

@@ -8,13 +8,6 @@ from sknn import ReLUMLPClassifier, SigmoidRegressor
 from .conftest import same_state
 
 
-@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda c: c.__name__)
-def case(request, regression_data, classification_data):
-    cls = request.param
-    X, y = regression_data if cls is SigmoidRegressor else classification_data
-    return cls, X, y
-
-
 def first_partial_fit(model, X, y):
     classes = {"classes": np.unique(y)} if hasattr(model, "predict_proba") else {}
     return model.partial_fit(X, y, **classes)

@@ -7,15 +7,6 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
-
-
-@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda c: c.__name__)
-def case(request, regression_data, classification_data):
-    cls = request.param
-    X, y = regression_data if cls is SigmoidRegressor else classification_data
-    return cls, X, y
-
 
 def test_adam(case):
     cls, X, y = case

@@ -4,17 +4,17 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor, _base
+from sknn import _base
 
 from .conftest import same_state
 
 
-@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda c: c.__name__)
-def case(request, regression_data, classification_data):
-    cls = request.param
-    X, y = regression_data if cls is SigmoidRegressor else classification_data
+@pytest.fixture
+def case(case):
+    """The shared estimator cases, with mostly-zero inputs."""
+    cls, X, y = case
     X = X.copy()
-    X[np.abs(X) < 0.8] = 0  # mostly zeros
+    X[np.abs(X) < 0.8] = 0
     return cls, X, y
 
 

@@ -10,16 +10,9 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier
 
 from .conftest import same_state
-
-
-@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda c: c.__name__)
-def case(request, regression_data, classification_data):
-    cls = request.param
-    X, y = regression_data if cls is SigmoidRegressor else classification_data
-    return cls, X, y
 
 
 def test_without_a_dev_set_training_stops_when_the_loss_stops_improving(case):
