@@ -2,6 +2,7 @@
 stopping rule on the training loss."""
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -97,3 +98,14 @@ def test_early_stopping_keeps_the_global_random_state(case):
     cls(early_stopping=True, max_epochs=3, random_state=0).fit(X, y)
     assert torch.equal(before[0], torch.random.get_rng_state())
     np.testing.assert_array_equal(before[1], np.random.get_state()[1])
+
+
+def test_early_stopped_models_pickle_without_their_dev_set(case):
+    cls, X, y = case
+    model = cls(early_stopping=True, n_iter_no_change=3, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    assert restored.validation_scores_ == model.validation_scores_
+    dev = dict(restored.net_.callbacks_)["dev_score"]
+    assert dev.X is None and dev.y is None
+    assert len(pickle.dumps(dev)) < 1000
