@@ -115,6 +115,10 @@ class BaseSGDNetwork(BaseEstimator):
         """The loss to train with (a subclass may choose by the data it is fitting)."""
         return self._criterion
 
+    def _criterion_params(self) -> dict:
+        """Keyword arguments of the loss (a subclass may add class weights)."""
+        return {}
+
     def _scorer(self):
         """The dev-set score (a subclass may choose by the data it is fitting)."""
         return self._dev_scorer
@@ -209,6 +213,10 @@ class BaseSGDNetwork(BaseEstimator):
             module=self._module,
             **{f"module__{key}": value for key, value in module_kwargs.items()},
             criterion=self._criterion_class(),
+            **{
+                f"criterion__{key}": value
+                for key, value in self._criterion_params().items()
+            },
             optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr,
             **self._optimizer_params(batch_size),

@@ -9,6 +9,8 @@ import torch
 from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -50,6 +52,12 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     hidden_layer_sizes : tuple of int or int, default=(100,)
         Width of each hidden layer, input side first; ``(100, 100)`` is two hidden
         layers of 100 ReLUs. An empty tuple gives multinomial logistic regression.
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class in the loss, as ``{label: weight}`` (classes left out
+        weigh 1); ``"balanced"`` weighs each class by
+        ``n_samples / (n_classes * count)``. The loss of a mini-batch is then the
+        weighted mean of its rows' losses. Not for multilabel ``y``, and not
+        ``"balanced"`` in ``partial_fit``, which sees one chunk at a time.
     lr : float, default=0.05
         Learning rate (step size) of SGD.
     optimizer : {"sgd", "adam"}, default="sgd"
@@ -175,6 +183,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     _parameter_constraints: dict = {
         **BaseSGDNetwork._parameter_constraints,
         "hidden_layer_sizes": ["array-like", Integral],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     _dev_scorer = staticmethod(accuracy)
@@ -184,6 +193,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     def __init__(
         self,
         hidden_layer_sizes=(100,),
+        class_weight=None,
         *,
         lr=0.05,
         optimizer="sgd",
@@ -206,6 +216,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.class_weight = class_weight
         self.lr = lr
         self.optimizer = optimizer
         self.momentum = momentum
@@ -257,6 +268,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                     f"{classes}."
                 )
             self._set_classes(classes, y)
+            self._class_weights = self._weigh_classes(y)
             y_encoded = self._encode(y)
             return self._fit(
                 X,
@@ -296,10 +308,16 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                     raise ValueError(
                         "classes must be passed on the first call to partial_fit."
                     )
+                if isinstance(self.class_weight, str):
+                    raise ValueError(
+                        "class_weight='balanced' needs all the training data at once, so "
+                        "partial_fit cannot use it; pass class_weight as a dict."
+                    )
                 labels = (
                     np.arange(y.shape[1]) if y.ndim == 2 else np.unique(np.asarray(classes))
                 )
                 self._set_classes(labels, y)
+                self._class_weights = self._weigh_classes(y)
             if y.ndim == 2 and (not self._multilabel or y.shape[1] != len(self.classes_)):
                 fitted = len(self.classes_) if self._multilabel else "1-D class labels"
                 raise ValueError(
@@ -358,6 +376,22 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         if self._multilabel:
             return y.astype(np.float32)
         return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _weigh_classes(self, y) -> np.ndarray | None:
+        """The weight of each class of ``classes_``, from ``class_weight``."""
+        if self.class_weight is None:
+            return None
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multilabel y.")
+        if isinstance(self.class_weight, str):
+            return compute_class_weight("balanced", classes=self.classes_, y=y)
+        return np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+
+    def _criterion_params(self) -> dict:
+        if self._class_weights is None:
+            return {}
+        # torch's weighted mean: sum of w[y_i] * loss_i over the sum of w[y_i]
+        return {"weight": torch.tensor(self._class_weights, dtype=torch.float32)}
 
     def _criterion_class(self) -> type[torch.nn.Module]:
         return torch.nn.BCEWithLogitsLoss if self._multilabel else torch.nn.CrossEntropyLoss

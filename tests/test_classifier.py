@@ -145,3 +145,40 @@ def test_multiclass_multioutput_is_refused(multilabel):
     for not_zeros_and_ones in (Y * 2, Y + Y[:, ::-1]):
         with pytest.raises(ValueError, match="indicator"):
             ReLUMLPClassifier().fit(X, not_zeros_and_ones)
+
+
+def test_class_weight_dict_by_label_tilts_predictions(blobs):
+    X, y = blobs
+    labels = np.array(["ant", "bee", "cat"])[y]
+    plain = ReLUMLPClassifier(max_epochs=20, random_state=0).fit(X, labels)
+    heavy = ReLUMLPClassifier(class_weight={"cat": 50.0}, max_epochs=20, random_state=0)
+    heavy.fit(X, labels)
+    weights = heavy.net_.criterion_.weight.tolist()
+    assert weights == [1.0, 1.0, 50.0]  # labels left out weigh 1
+    assert (heavy.predict(X) == "cat").sum() >= (plain.predict(X) == "cat").sum()
+
+
+def test_class_weight_balanced(blobs):
+    from sklearn.utils.class_weight import compute_class_weight
+
+    X, y = blobs
+    keep = np.r_[np.flatnonzero(y == 0)[:10], np.flatnonzero(y > 0)]
+    model = ReLUMLPClassifier(class_weight="balanced", max_epochs=5, random_state=0)
+    model.fit(X[keep], y[keep])
+    expected = compute_class_weight("balanced", classes=np.arange(3), y=y[keep])
+    np.testing.assert_allclose(model.net_.criterion_.weight.numpy(), expected, rtol=1e-6)
+    assert expected[0] > 1 > expected[1]
+
+
+def test_class_weight_limits(blobs, multilabel):
+    X, y = blobs
+    with pytest.raises(ValueError, match="balanced"):
+        ReLUMLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    model = ReLUMLPClassifier(class_weight={0: 2.0}, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    assert model.net_.criterion_.weight.tolist() == [2.0, 1.0, 1.0]
+    X_multi, Y = multilabel
+    with pytest.raises(ValueError, match="multilabel"):
+        ReLUMLPClassifier(class_weight={0: 2.0}).fit(X_multi, Y)
+    with pytest.raises(ValueError, match="'class_weight' parameter"):
+        ReLUMLPClassifier(class_weight="even").fit(X, y)
