@@ -53,8 +53,9 @@ ADAPTIVE_FACTOR = 0.2
 ADAPTIVE_MIN_LR = 1e-6
 
 
-def _completed_epochs(net: TensorNet) -> int:
-    return sum(1 for epoch in net.history if "train_loss" in epoch)
+def _completed_epochs(net: TensorNet) -> list[dict]:
+    """The history entries of epochs that ran to the end (with a training loss)."""
+    return [epoch for epoch in net.history if "train_loss" in epoch]
 
 
 def _move_net(net: TensorNet, device: torch.device) -> None:
@@ -71,8 +72,9 @@ class BaseSGDNetwork(BaseEstimator):
     """Fit a torch module by mini-batch SGD through skorch; predict with it.
 
     Subclasses set ``_module`` (a module class of ``sknn._modules``), ``_criterion``
-    (a torch loss class), ``_dev_scorer`` (a score of ``sknn._callbacks``) and call
-    :meth:`_fit` with float32 inputs and encoded targets.
+    (a torch loss class) and ``_dev_scorer`` (a score of ``sknn._callbacks``), or
+    override :meth:`_criterion_class` and :meth:`_scorer` to choose by the data; and
+    call :meth:`_fit` with float32 inputs and encoded targets.
     """
 
     _parameter_constraints: dict = {
@@ -140,7 +142,7 @@ class BaseSGDNetwork(BaseEstimator):
         return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=3))
 
     def _training_callbacks(
-        self, dev: DevScore | None, n_train: int, incremental: bool = False
+        self, dev: DevScore | None, n_train: int, batch_size: int, incremental: bool = False
     ) -> list:
         """The skorch callbacks of a fit, in the order they run after each epoch:
         the guard against a non-finite loss, the dev-set scorer, the learning-rate
@@ -169,7 +171,7 @@ class BaseSGDNetwork(BaseEstimator):
             )
             callbacks.append(("lr_scheduler", plateau))
         if self.verbose >= 2:
-            batches = math.ceil(n_train / min(self.batch_size, n_train))
+            batches = math.ceil(n_train / batch_size)
             callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
         # copies, so that fitting never changes the estimator's parameters
         callbacks += copy.deepcopy(self.callbacks or [])
@@ -204,7 +206,6 @@ class BaseSGDNetwork(BaseEstimator):
         self,
         module_kwargs: dict,
         device: torch.device,
-        callbacks: list,
         seeds: tuple,
         batch_size: int,
     ) -> TensorNet:
@@ -226,7 +227,7 @@ class BaseSGDNetwork(BaseEstimator):
             init_seed=init_seed,
             shuffle_seed=shuffle_seed,
             train_split=None,
-            callbacks=callbacks,
+            callbacks=[],  # set for each call by _fit
             device=device,
             verbose=self.verbose,
         )
@@ -273,16 +274,16 @@ class BaseSGDNetwork(BaseEstimator):
             net = fitted
             _move_net(net, device)
         else:
-            net = self._build_net(module_kwargs, device, [], seeds, batch_size).initialize()
-            if fitted is not None and (incremental or self.warm_start):
+            net = self._build_net(module_kwargs, device, seeds, batch_size).initialize()
+            if fitted is not None and self.warm_start:
                 net.module_.load_state_dict(fitted.module_.state_dict())
                 net.history_ = fitted.history_
-        net.callbacks = self._training_callbacks(dev, n_train, incremental)
+        net.callbacks = self._training_callbacks(dev, n_train, batch_size, incremental)
         net.max_epochs = 1 if incremental else self.max_epochs
         net.initialize_callbacks()
         for group in net.optimizer_.param_groups:  # schedules resume from here
             group.setdefault("initial_lr", group["lr"])
-        epochs_before = _completed_epochs(net)
+        epochs_before = len(_completed_epochs(net))
         net.partial_fit(TensorData(to_tensor(X, device), to_tensor(y, device)), None)
         self._record_training(net, incremental, epochs_before)
         return self
@@ -292,7 +293,7 @@ class BaseSGDNetwork(BaseEstimator):
     ) -> None:
         """Set the fitted attributes from the net's history (all epochs run, over
         warm starts and ``partial_fit`` calls); say how training ended."""
-        epochs = [epoch for epoch in net.history if "train_loss" in epoch]
+        epochs = _completed_epochs(net)
         self.net_ = net
         self.n_iter_ = len(epochs)
         self.loss_curve_ = [epoch["train_loss"] for epoch in epochs]

@@ -186,9 +186,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    _dev_scorer = staticmethod(accuracy)
     _module = ReLUMLP
-    _criterion = torch.nn.CrossEntropyLoss
 
     def __init__(
         self,
