@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import LambdaLR, ReduceLROnPlateau
 
@@ -74,7 +74,7 @@ class BaseSGDNetwork(BaseEstimator):
     Subclasses set ``_module`` (a module class of ``sknn._modules``), ``_criterion``
     (a torch loss class) and ``_dev_scorer`` (a score of ``sknn._callbacks``), or
     override :meth:`_criterion_class` and :meth:`_scorer` to choose by the data; and
-    call :meth:`_fit` with float32 inputs and encoded targets.
+    call :meth:`_fit` with float32 inputs, encoded targets and optional row weights.
     """
 
     _parameter_constraints: dict = {
@@ -117,10 +117,6 @@ class BaseSGDNetwork(BaseEstimator):
         """The loss to train with (a subclass may choose by the data it is fitting)."""
         return self._criterion
 
-    def _criterion_params(self) -> dict:
-        """Keyword arguments of the loss (a subclass may add class weights)."""
-        return {}
-
     def _scorer(self):
         """The dev-set score (a subclass may choose by the data it is fitting)."""
         return self._dev_scorer
@@ -135,6 +131,16 @@ class BaseSGDNetwork(BaseEstimator):
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
+
+    @staticmethod
+    def _validate_sample_weight(sample_weight, X) -> np.ndarray | None:
+        """``sample_weight`` as float64, checked: one finite, non-negative weight
+        per row of ``X``. None stays None (rows weigh the same)."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
 
     def _seeds(self) -> tuple[int, int, int]:
         """Seeds of the initial weights, the batch order and the dev split."""
@@ -214,10 +220,6 @@ class BaseSGDNetwork(BaseEstimator):
             module=self._module,
             **{f"module__{key}": value for key, value in module_kwargs.items()},
             criterion=self._criterion_class(),
-            **{
-                f"criterion__{key}": value
-                for key, value in self._criterion_params().items()
-            },
             optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr,
             **self._optimizer_params(batch_size),
@@ -239,8 +241,12 @@ class BaseSGDNetwork(BaseEstimator):
         module_kwargs: dict,
         stratify=None,
         incremental: bool = False,
+        sample_weight: np.ndarray | None = None,
     ):
         """Train on validated float32 ``X`` and encoded ``y``.
+
+        With ``sample_weight``, each mini-batch's loss is the weighted mean of its
+        rows' losses; rows of weight 0 are left out, as if absent.
 
         A fresh module, or with ``warm_start`` the fitted one (with a new optimizer,
         as scikit-learn's MLP does); with ``incremental`` (``partial_fit``), one
@@ -255,17 +261,32 @@ class BaseSGDNetwork(BaseEstimator):
             )
         device = resolve_device(self.device)
         seeds = self._seeds()
+        if sample_weight is not None and not sample_weight.all():
+            if not sample_weight.any():
+                raise ValueError(
+                    "Every row has weight 0 (from sample_weight, or class_weight), so "
+                    "there is nothing to train on; give some rows a positive weight."
+                )
+            kept = sample_weight > 0
+            X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+            stratify = None if stratify is None else stratify[kept]
+        weights = None if sample_weight is None else sample_weight.astype(np.float32)
         dev = None
         if self.early_stopping and not incremental:
-            X, X_dev, y, y_dev = train_test_split(
-                X,
-                y,
+            arrays = (X, y) if weights is None else (X, y, weights)
+            split = train_test_split(
+                *arrays,
                 test_size=self.validation_fraction,
                 random_state=seeds[2],
                 stratify=stratify,
             )
+            X, X_dev, y, y_dev = split[:4]
+            weights, dev_weights = split[4:] or (None, None)
             dev = DevScore(
-                to_tensor(X_dev, device), to_tensor(y_dev, device), self._scorer()
+                to_tensor(X_dev, device),
+                to_tensor(y_dev, device),
+                self._scorer(),
+                None if dev_weights is None else to_tensor(dev_weights, device),
             )
         n_train = X.shape[0]
         batch_size = min(self.batch_size, n_train)
@@ -284,7 +305,10 @@ class BaseSGDNetwork(BaseEstimator):
         for group in net.optimizer_.param_groups:  # schedules resume from here
             group.setdefault("initial_lr", group["lr"])
         epochs_before = len(_completed_epochs(net))
-        net.partial_fit(TensorData(to_tensor(X, device), to_tensor(y, device)), None)
+        weights = None if weights is None else to_tensor(weights, device)
+        net.partial_fit(
+            TensorData(to_tensor(X, device), to_tensor(y, device), weights), None
+        )
         self._record_training(net, incremental, epochs_before)
         return self
 

@@ -9,6 +9,7 @@ and no collation.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -87,28 +88,53 @@ def select_rows(X, rows: torch.Tensor) -> torch.Tensor:
     return X.index_select(0, rows)
 
 
+class Weighted(NamedTuple):
+    """Targets with a weight per row: what a mini-batch carries as its ``y`` when
+    the rows are weighted (:meth:`sknn._net.TensorNet.get_loss` takes it apart)."""
+
+    y: torch.Tensor
+    weight: torch.Tensor
+
+
 class TensorData(Dataset):
-    """Inputs ``X`` and targets ``y`` held as tensors on one device.
+    """Inputs ``X``, targets ``y`` and optional row weights held as tensors on one
+    device.
 
     Parameters
     ----------
     X : torch.Tensor of shape (n_samples, n_features) or SparseRows
     y : torch.Tensor of shape (n_samples, ...)
+    weight : torch.Tensor of shape (n_samples,) or None, default=None
+        Weight of each row in the loss; None weighs rows equally.
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor) -> None:
+    def __init__(
+        self, X: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> None:
         self.X = X
         self.y = y
+        self.weight = weight
 
     def __len__(self) -> int:
         return len(self.X)
 
     def __getitem__(self, index):
-        return self.X[index], self.y[index]
+        y = self.y[index]
+        return self.X[index], y if self.weight is None else Weighted(y, self.weight[index])
+
+    def target(self, rows: slice | torch.Tensor):
+        """The targets of ``rows`` (a slice, or an index tensor on the device), with
+        their weights as :class:`Weighted` when the rows are weighted."""
+        if isinstance(rows, slice):
+            y = self.y[rows]
+            return y if self.weight is None else Weighted(y, self.weight[rows])
+        y = self.y.index_select(0, rows)
+        return y if self.weight is None else Weighted(y, self.weight.index_select(0, rows))
 
 
 class MiniBatches:
-    """Iterate over ``(X_batch, y_batch)`` pairs of a :class:`TensorData`.
+    """Iterate over ``(X_batch, y_batch)`` pairs of a :class:`TensorData`; with row
+    weights, ``y_batch`` is :class:`Weighted`.
 
     Parameters
     ----------
@@ -137,13 +163,16 @@ class MiniBatches:
         return math.ceil(len(self.data) / self.batch_size)
 
     def __iter__(self):
-        X, y = self.data.X, self.data.y
-        n, size = len(X), self.batch_size
+        data = self.data
+        n, size = len(data), self.batch_size
         if not self.shuffle:
             for start in range(0, n, size):
-                yield slice_rows(X, start, start + size), y[start : start + size]
+                yield (
+                    slice_rows(data.X, start, start + size),
+                    data.target(slice(start, start + size)),
+                )
             return
-        order = torch.randperm(n, generator=self.generator).to(y.device)
+        order = torch.randperm(n, generator=self.generator).to(data.y.device)
         for start in range(0, n, size):
             rows = order[start : start + size]
-            yield select_rows(X, rows), y.index_select(0, rows)
+            yield select_rows(data.X, rows), data.target(rows)

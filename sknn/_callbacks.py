@@ -15,31 +15,48 @@ from collections.abc import Callable
 import torch
 from skorch.callbacks import Callback
 
-from ._batching import slice_rows
+from ._batching import Weighted, slice_rows
 
 # Rows per forward pass when scoring the dev set.
 _SCORE_BATCH_SIZE = 65_536
 
 
-def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
-    """Fraction of rows whose highest output is the target class."""
-    return (output.argmax(dim=1) == target).float().mean().item()
+def _mean(values: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """The mean of ``values`` over rows (dim 0), weighted by ``weight`` if given."""
+    if weight is None:
+        return values.mean(dim=0)
+    weight = weight.reshape(-1, *[1] * (values.dim() - 1))
+    return (values * weight).sum(dim=0) / weight.sum()
 
 
-def subset_accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
-    """Fraction of rows whose every label is right (scikit-learn's multilabel
-    accuracy); a label is predicted when its output (logit) is above 0."""
-    return ((output > 0) == (target > 0.5)).all(dim=1).float().mean().item()
+def accuracy(
+    output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+) -> float:
+    """Fraction of rows (or of the row weights) whose highest output is the target
+    class."""
+    return _mean((output.argmax(dim=1) == target).float(), weight).item()
 
 
-def r2(output: torch.Tensor, target: torch.Tensor) -> float:
-    """Coefficient of determination, averaged over the outputs (columns).
+def subset_accuracy(
+    output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+) -> float:
+    """Fraction of rows (or of the row weights) whose every label is right
+    (scikit-learn's multilabel accuracy); a label is predicted when its output
+    (logit) is above 0."""
+    return _mean(((output > 0) == (target > 0.5)).all(dim=1).float(), weight).item()
+
+
+def r2(
+    output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+) -> float:
+    """Coefficient of determination, averaged over the outputs (columns), with
+    rows weighted by ``weight`` if given.
 
     A constant target column scores 1.0 if predicted exactly and 0.0 otherwise, as
     :func:`sklearn.metrics.r2_score` does.
     """
-    residual = ((target - output) ** 2).sum(dim=0)
-    total = ((target - target.mean(dim=0)) ** 2).sum(dim=0)
+    residual = _mean((target - output) ** 2, weight)
+    total = _mean((target - _mean(target, weight)) ** 2, weight)
     constant = total == 0
     scores = 1 - residual / torch.where(constant, torch.ones_like(total), total)
     scores = torch.where(constant, (residual == 0).to(scores.dtype), scores)
@@ -55,7 +72,10 @@ class DevScore(Callback):
         The dev set, on the net's device. Released when training ends, so a fitted
         net does not carry it.
     scorer : callable
-        ``scorer(output, y) -> float``, higher is better (:func:`accuracy`, :func:`r2`).
+        ``scorer(output, y, weight) -> float``, higher is better (:func:`accuracy`,
+        :func:`r2`).
+    weight : torch.Tensor or None, default=None
+        Weight of each dev row in the loss and the score.
 
     The history gets ``valid_loss`` (the training criterion) and ``valid_score``.
     """
@@ -64,11 +84,13 @@ class DevScore(Callback):
         self,
         X: torch.Tensor,
         y: torch.Tensor,
-        scorer: Callable[[torch.Tensor, torch.Tensor], float],
+        scorer: Callable[..., float],
+        weight: torch.Tensor | None = None,
     ) -> None:
         self.X = X
         self.y = y
         self.scorer = scorer
+        self.weight = weight
 
     def on_epoch_end(self, net, **kwargs):
         net.module_.eval()
@@ -79,12 +101,13 @@ class DevScore(Callback):
                     for start in range(0, len(self.X), _SCORE_BATCH_SIZE)
                 ]
             )
-            loss = net.criterion_(output, self.y).item()
+            target = self.y if self.weight is None else Weighted(self.y, self.weight)
+            loss = net.get_loss(output, target).item()
         net.history.record("valid_loss", loss)
-        net.history.record("valid_score", self.scorer(output, self.y))
+        net.history.record("valid_score", self.scorer(output, self.y, self.weight))
 
     def on_train_end(self, net, **kwargs):
-        self.X = self.y = None
+        self.X = self.y = self.weight = None
 
 
 class NonFiniteLossGuard(Callback):

@@ -10,7 +10,6 @@ from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -55,9 +54,12 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     class_weight : dict, "balanced" or None, default=None
         Weight of each class in the loss, as ``{label: weight}`` (classes left out
         weigh 1); ``"balanced"`` weighs each class by
-        ``n_samples / (n_classes * count)``. The loss of a mini-batch is then the
-        weighted mean of its rows' losses. Not for multilabel ``y``, and not
-        ``"balanced"`` in ``partial_fit``, which sees one chunk at a time.
+        ``n_samples / (n_classes * count)`` (counting rows by their
+        ``sample_weight``, if given). The loss of a mini-batch is then the
+        weighted mean of its rows' losses; with ``sample_weight`` in ``fit``, a
+        row weighs its sample weight times its class weight. Not for multilabel
+        ``y``, and not ``"balanced"`` in ``partial_fit``, which sees one chunk at a
+        time.
     lr : float, default=0.05
         Learning rate (step size) of SGD.
     optimizer : {"sgd", "adam"}, default="sgd"
@@ -133,6 +135,9 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels, sorted.
+    class_weight_ : ndarray of shape (n_classes,)
+        The weight of each class in the loss, from ``class_weight`` (all 1 when it
+        is None).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -236,7 +241,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and the class labels ``y``.
 
         Parameters
@@ -246,6 +251,12 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, at least two distinct ones; or a 0/1 indicator matrix for
             multilabel classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in the loss (multiplied by its class's
+            ``class_weight``): each mini-batch's loss is the weighted mean of its
+            rows' losses, and the dev score with ``early_stopping`` is weighted
+            too. Rows of weight 0 are left out, as if absent. None weighs rows
+            equally.
 
         Returns
         -------
@@ -265,18 +276,20 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                     f"the previous call to fit. Previously got {self.classes_}, `y` has "
                     f"{classes}."
                 )
+            sample_weight = self._validate_sample_weight(sample_weight, X)
             self._set_classes(classes, y)
-            self._class_weights = self._weigh_classes(y)
             y_encoded = self._encode(y)
+            self.class_weight_ = self._weigh_classes(y_encoded, sample_weight)
             return self._fit(
                 X,
                 y_encoded,
                 self._module_kwargs(X),
                 stratify=None if self._multilabel else y_encoded,
+                sample_weight=self._row_weights(y_encoded, sample_weight),
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``X`` and ``y``, continuing from the last call.
 
         For data that arrives in chunks, or does not fit in memory at once. The
@@ -292,6 +305,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         classes : array-like of shape (n_classes,), default=None
             Every class that any chunk may hold. Required in the first call (except
             for multilabel ``y``, whose width gives the labels), ignored after.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row of the chunk, as in :meth:`fit`.
 
         Returns
         -------
@@ -301,6 +316,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         with self._restore_state_on_error():
             first_call = not hasattr(self, "net_")
             X, y = self._validate_training_data(X, y, reset=first_call)
+            sample_weight = self._validate_sample_weight(sample_weight, X)
             if first_call:
                 if classes is None and y.ndim == 1:
                     raise ValueError(
@@ -315,7 +331,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                     np.arange(y.shape[1]) if y.ndim == 2 else np.unique(np.asarray(classes))
                 )
                 self._set_classes(labels, y)
-                self._class_weights = self._weigh_classes(y)
+                self.class_weight_ = self._weigh_classes(None, None)
             if y.ndim == 2 and (not self._multilabel or y.shape[1] != len(self.classes_)):
                 fitted = len(self.classes_) if self._multilabel else "1-D class labels"
                 raise ValueError(
@@ -329,7 +345,14 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                         f"`y` has classes not in `self.classes_`: {np.unique(y)}. "
                         f"`self.classes_` has {self.classes_}."
                     )
-            return self._fit(X, self._encode(y), self._module_kwargs(X), incremental=True)
+            y_encoded = self._encode(y)
+            return self._fit(
+                X,
+                y_encoded,
+                self._module_kwargs(X),
+                incremental=True,
+                sample_weight=self._row_weights(y_encoded, sample_weight),
+            )
 
     def _validate_training_data(self, X, y, reset: bool):
         """Validate ``X`` (as float32) and the labels: 1-D labels, or a 2-D 0/1
@@ -375,21 +398,36 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             return y.astype(np.float32)
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
-    def _weigh_classes(self, y) -> np.ndarray | None:
-        """The weight of each class of ``classes_``, from ``class_weight``."""
+    def _weigh_classes(self, y_encoded, sample_weight) -> np.ndarray:
+        """The weight of each class of ``classes_``, from ``class_weight``;
+        ``"balanced"`` counts the rows of ``y_encoded`` by their ``sample_weight``."""
         if self.class_weight is None:
-            return None
+            return np.ones(len(self.classes_))
         if self._multilabel:
             raise ValueError("class_weight is not supported for multilabel y.")
         if isinstance(self.class_weight, str):
-            return compute_class_weight("balanced", classes=self.classes_, y=y)
-        return np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+            # n_samples / (n_classes * count), with weighted counts; a class whose
+            # rows all weigh 0 gets 0, as it is not trained on
+            counts = np.bincount(
+                y_encoded, sample_weight, minlength=len(self.classes_)
+            ).astype(np.float64)
+            total = counts.sum() / len(self.classes_)
+            return np.divide(total, counts, out=np.zeros_like(counts), where=counts > 0)
+        weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        if not (np.isfinite(weights).all() and (weights >= 0).all()):
+            raise ValueError(
+                f"class_weight must map labels to finite, non-negative weights; got "
+                f"{self.class_weight!r}."
+            )
+        return weights
 
-    def _criterion_params(self) -> dict:
-        if self._class_weights is None:
-            return {}
-        # torch's weighted mean: sum of w[y_i] * loss_i over the sum of w[y_i]
-        return {"weight": torch.tensor(self._class_weights, dtype=torch.float32)}
+    def _row_weights(self, y_encoded, sample_weight) -> np.ndarray | None:
+        """Each row's weight in the loss: its ``sample_weight`` times its class's
+        weight; None when neither is given (rows weigh the same)."""
+        if self.class_weight is None:
+            return sample_weight
+        weights = self.class_weight_[y_encoded]
+        return weights if sample_weight is None else weights * sample_weight
 
     def _criterion_class(self) -> type[torch.nn.Module]:
         return torch.nn.BCEWithLogitsLoss if self._multilabel else torch.nn.CrossEntropyLoss

@@ -220,7 +220,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the sum of sigmoids to ``X`` and ``y``.
 
         Parameters
@@ -230,6 +230,12 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; a 2-D ``y`` fits one sum of sigmoids per column, sharing the
             sigmoids.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row: each mini-batch's loss is the weighted
+            mean of its rows' squared errors, the target is standardized with
+            weighted moments, and the dev score with ``early_stopping`` is a
+            weighted R². Rows of weight 0 are left out, as if absent. None weighs
+            rows equally.
 
         Returns
         -------
@@ -238,11 +244,13 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         """
         with self._restore_state_on_error():
             continuing = self.warm_start and hasattr(self, "net_")
-            X, target = self._validate_training_data(X, y, continuing)
-            return self._fit(X, target, self._module_kwargs(X))
+            X, target, sample_weight = self._validate_training_data(
+                X, y, sample_weight, continuing
+            )
+            return self._fit(X, target, self._module_kwargs(X), sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``X`` and ``y``, continuing from the last call.
 
         For data that arrives in chunks, or does not fit in memory at once. The
@@ -255,6 +263,8 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             A chunk of training inputs.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Its targets, with as many outputs as in the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row of the chunk, as in :meth:`fit`.
 
         Returns
         -------
@@ -262,13 +272,23 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             The estimator, trained one more epoch.
         """
         with self._restore_state_on_error():
-            X, target = self._validate_training_data(X, y, hasattr(self, "net_"))
-            return self._fit(X, target, self._module_kwargs(X), incremental=True)
+            X, target, sample_weight = self._validate_training_data(
+                X, y, sample_weight, hasattr(self, "net_")
+            )
+            return self._fit(
+                X,
+                target,
+                self._module_kwargs(X),
+                incremental=True,
+                sample_weight=sample_weight,
+            )
 
-    def _validate_training_data(self, X, y, continuing: bool):
-        """Validate ``X`` and ``y``; return float32 ``X`` and the standardized target.
+    def _validate_training_data(self, X, y, sample_weight, continuing: bool):
+        """Validate ``X``, ``y`` and ``sample_weight``; return float32 ``X``, the
+        standardized target and the weights.
 
-        A new fit sets the target's mean and scale; a continued one reuses them.
+        A new fit sets the target's mean and scale (weighted by ``sample_weight``);
+        a continued one reuses them.
         """
         X, y = validate_data(
             self,
@@ -281,6 +301,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             multi_output=True,
             y_numeric=True,
         )
+        sample_weight = self._validate_sample_weight(sample_weight, X)
         y2d = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         if continuing and y2d.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -290,12 +311,19 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         if not continuing:
             # A constant column has scale 0: it trains on zeros and is predicted
             # as its mean exactly.
-            self._y_mean = y2d.mean(axis=0)
-            self._y_scale = y2d.std(axis=0)
+            # Weighted moments of the rows that weigh more than 0, summed as if
+            # the others were absent (weights that are all 0 are refused by _fit).
+            rows, weights = y2d, None
+            if sample_weight is not None and sample_weight.any():
+                kept = sample_weight > 0
+                rows, weights = y2d[kept], sample_weight[kept]
+            self._y_mean = np.average(rows, axis=0, weights=weights)
+            variance = np.average((rows - self._y_mean) ** 2, axis=0, weights=weights)
+            self._y_scale = np.sqrt(variance)
             self._y_is_1d = y.ndim == 1
             self.n_outputs_ = y2d.shape[1]
         divisor = np.where(self._y_scale > 0, self._y_scale, 1.0)
-        return X, ((y2d - self._y_mean) / divisor).astype(np.float32)
+        return X, ((y2d - self._y_mean) / divisor).astype(np.float32), sample_weight
 
     def _module_kwargs(self, X) -> dict:
         return {

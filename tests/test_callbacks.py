@@ -9,7 +9,7 @@ from skorch.callbacks import Callback, LRScheduler
 
 from sknn import ReLUMLPClassifier, SigmoidRegressor
 from sknn._batching import TensorData
-from sknn._callbacks import DevScore, NonFiniteLossGuard, accuracy, r2
+from sknn._callbacks import DevScore, NonFiniteLossGuard, accuracy, r2, subset_accuracy
 from sknn._modules import ReLUMLP
 from sknn._net import TensorNet
 
@@ -41,18 +41,30 @@ def data():
     return X, (X[:, 0] > 0).long() + (X[:, 1] > 0).long()
 
 
-def test_scores_match_sklearn():
+@pytest.mark.parametrize("weighted", [False, True])
+def test_scores_match_sklearn(weighted):
     rng = np.random.RandomState(0)
+    w = rng.uniform(0, 3, size=30) if weighted else None
+    tw = None if w is None else torch.tensor(w)
     logits, labels = rng.randn(30, 3), rng.randint(3, size=30)
-    assert accuracy(torch.tensor(logits), torch.tensor(labels)) == pytest.approx(
-        accuracy_score(labels, logits.argmax(1))
+    assert accuracy(torch.tensor(logits), torch.tensor(labels), tw) == pytest.approx(
+        accuracy_score(labels, logits.argmax(1), sample_weight=w)
+    )
+    Y = rng.randint(2, size=(30, 4))
+    scores = rng.randn(30, 4)
+    assert subset_accuracy(torch.tensor(scores), torch.tensor(Y), tw) == pytest.approx(
+        accuracy_score(Y, (scores > 0).astype(int), sample_weight=w)
     )
     y, p = rng.randn(30, 2), rng.randn(30, 2)
-    assert r2(torch.tensor(p), torch.tensor(y)) == pytest.approx(r2_score(y, p))
+    assert r2(torch.tensor(p), torch.tensor(y), tw) == pytest.approx(
+        r2_score(y, p, sample_weight=w)
+    )
     y[:, 1] = 5.0
     for column in (5.0, 5.5):
         p[:, 1] = column
-        assert r2(torch.tensor(p), torch.tensor(y)) == pytest.approx(r2_score(y, p))
+        assert r2(torch.tensor(p), torch.tensor(y), tw) == pytest.approx(
+            r2_score(y, p, sample_weight=w)
+        )
 
 
 def test_dev_score_records_loss_and_score_each_epoch_then_lets_go_of_the_data(data):
@@ -94,7 +106,7 @@ def test_guard_keeps_weights_checked_by_a_finite_loss(data):
     assert guard.kept_epochs_ <= guard.diverged_epoch_ - 1
     assert all(torch.isfinite(p).all() for p in net.module_.parameters())
     with torch.no_grad():
-        loss = net.criterion_(net.module_(X[:10] * 1e30), y[:10])
+        loss = net.get_loss(net.module_(X[:10] * 1e30), y[:10])
     assert torch.isfinite(loss)
 
 

@@ -153,8 +153,8 @@ def test_class_weight_dict_by_label_tilts_predictions(blobs):
     plain = ReLUMLPClassifier(max_epochs=20, random_state=0).fit(X, labels)
     heavy = ReLUMLPClassifier(class_weight={"cat": 50.0}, max_epochs=20, random_state=0)
     heavy.fit(X, labels)
-    weights = heavy.net_.criterion_.weight.tolist()
-    assert weights == [1.0, 1.0, 50.0]  # labels left out weigh 1
+    assert heavy.class_weight_.tolist() == [1.0, 1.0, 50.0]  # labels left out weigh 1
+    assert plain.class_weight_.tolist() == [1.0, 1.0, 1.0]
     assert (heavy.predict(X) == "cat").sum() >= (plain.predict(X) == "cat").sum()
 
 
@@ -166,8 +166,27 @@ def test_class_weight_balanced(blobs):
     model = ReLUMLPClassifier(class_weight="balanced", max_epochs=5, random_state=0)
     model.fit(X[keep], y[keep])
     expected = compute_class_weight("balanced", classes=np.arange(3), y=y[keep])
-    np.testing.assert_allclose(model.net_.criterion_.weight.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.class_weight_, expected, rtol=1e-12)
     assert expected[0] > 1 > expected[1]
+
+
+def test_class_weight_equals_the_same_sample_weight(blobs):
+    """A class weight is a sample weight on each row of the class; with both, they
+    multiply, and 'balanced' counts rows by their sample weight."""
+    X, y = blobs
+    rng = np.random.default_rng(0)
+    sw = rng.integers(1, 4, size=len(y)).astype(float)
+    by_class = ReLUMLPClassifier(
+        class_weight={0: 3.0, 2: 0.5}, max_epochs=5, random_state=0
+    )
+    by_class.fit(X, y, sample_weight=sw)
+    by_row = ReLUMLPClassifier(max_epochs=5, random_state=0)
+    by_row.fit(X, y, sample_weight=sw * np.array([3.0, 1.0, 0.5])[y])
+    np.testing.assert_array_equal(by_class.predict_proba(X), by_row.predict_proba(X))
+
+    balanced = ReLUMLPClassifier(class_weight="balanced", max_epochs=1).fit(X, y, sw)
+    counts = np.bincount(y, weights=sw)
+    np.testing.assert_allclose(balanced.class_weight_, sw.sum() / (3 * counts))
 
 
 def test_class_weight_limits(blobs, multilabel):
@@ -176,9 +195,13 @@ def test_class_weight_limits(blobs, multilabel):
         ReLUMLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
     model = ReLUMLPClassifier(class_weight={0: 2.0}, random_state=0)
     model.partial_fit(X, y, classes=[0, 1, 2])
-    assert model.net_.criterion_.weight.tolist() == [2.0, 1.0, 1.0]
+    assert model.class_weight_.tolist() == [2.0, 1.0, 1.0]
     X_multi, Y = multilabel
     with pytest.raises(ValueError, match="multilabel"):
         ReLUMLPClassifier(class_weight={0: 2.0}).fit(X_multi, Y)
     with pytest.raises(ValueError, match="'class_weight' parameter"):
         ReLUMLPClassifier(class_weight="even").fit(X, y)
+    with pytest.raises(ValueError, match="non-negative"):
+        ReLUMLPClassifier(class_weight={0: -1.0}).fit(X, y)
+    with pytest.raises(ValueError, match="weight 0"):
+        ReLUMLPClassifier(class_weight={0: 0.0, 1: 0.0, 2: 0.0}).fit(X, y)

@@ -4,7 +4,24 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknn import ReLUMLPClassifier, SigmoidRegressor
 
+# sknn trains in float32. These two checks compare a fit with integer sample
+# weights against a fit on rows repeated that many times at rtol=1e-7, a float64
+# tolerance: the two fits add the same float32 numbers in another order and agree
+# to about 1e-6. tests/test_sample_weight.py runs both checks unchanged but for a
+# float32 tolerance (rtol=1e-5). No other check is expected to fail.
+FLOAT32_SAMPLE_WEIGHT_CHECKS = {
+    check: "float32 training matches repeated rows to about 1e-6, not the 1e-7 asked; "
+    "checked at rtol=1e-5 in tests/test_sample_weight.py"
+    for check in (
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
+    )
+}
 
-@parametrize_with_checks([SigmoidRegressor(), ReLUMLPClassifier()])
+
+@parametrize_with_checks(
+    [SigmoidRegressor(), ReLUMLPClassifier()],
+    expected_failed_checks=lambda estimator: FLOAT32_SAMPLE_WEIGHT_CHECKS,
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
