@@ -27,7 +27,15 @@ from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import LambdaLR, ReduceLROnPlateau
 
 from ._batching import TensorData, to_tensor
-from ._callbacks import DevScore, InvScaling, NonFiniteLossGuard, StopWhenLRBelow
+from ._callbacks import (
+    CallbackSupportMixin,
+    DevScore,
+    FitData,
+    FitTaskReporter,
+    InvScaling,
+    NonFiniteLossGuard,
+    StopWhenLRBelow,
+)
 from ._device import resolve_device
 from ._net import TensorNet
 
@@ -68,13 +76,16 @@ def _move_net(net: TensorNet, device: torch.device) -> None:
     net.device = device
 
 
-class BaseSGDNetwork(BaseEstimator):
+class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
     """Fit a torch module by mini-batch SGD through skorch; predict with it.
 
     Subclasses set ``_module`` (a module class of ``sknn._modules``), ``_criterion``
     (a torch loss class) and ``_dev_scorer`` (a score of ``sknn._callbacks``), or
     override :meth:`_criterion_class` and :meth:`_scorer` to choose by the data; and
     call :meth:`_fit` with float32 inputs, encoded targets and optional row weights.
+
+    With scikit-learn 1.9 or later, scikit-learn's callbacks (``set_callbacks``,
+    ``sklearn.callback``) see each fit as a task with one subtask per epoch.
     """
 
     _parameter_constraints: dict = {
@@ -123,13 +134,20 @@ class BaseSGDNetwork(BaseEstimator):
 
     @contextmanager
     def _restore_state_on_error(self):
-        """If fitting fails, put every attribute back as it was before ``fit``."""
+        """If fitting fails, put every attribute back as it was before ``fit``, but
+        for scikit-learn's bookkeeping of the callbacks it must still tear down."""
         saved = self.__dict__.copy()
         try:
             yield
         except BaseException:
+            callback_state = {
+                key: value
+                for key, value in self.__dict__.items()
+                if key in ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+            }
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(callback_state)
             raise
 
     @staticmethod
@@ -148,14 +166,20 @@ class BaseSGDNetwork(BaseEstimator):
         return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=3))
 
     def _training_callbacks(
-        self, dev: DevScore | None, n_train: int, batch_size: int, incremental: bool = False
+        self,
+        dev: DevScore | None,
+        n_train: int,
+        batch_size: int,
+        incremental: bool = False,
+        reporter: FitTaskReporter | None = None,
     ) -> list:
         """The skorch callbacks of a fit, in the order they run after each epoch:
         the guard against a non-finite loss, the dev-set scorer, the learning-rate
         schedule, the progress bar (``verbose >= 2``), copies of the user's
-        ``callbacks``, and last the rules that end training: no progress by ``tol``
-        (or, with ``"adaptive"``, a learning rate lowered too far). ``partial_fit``
-        (``incremental``) runs one epoch, without stopping rules or dev set."""
+        ``callbacks``, the ``reporter`` to scikit-learn's callbacks, and last the
+        rules that end training: no progress by ``tol`` (or, with ``"adaptive"``, a
+        learning rate lowered too far). ``partial_fit`` (``incremental``) runs one
+        epoch, without stopping rules or dev set."""
         callbacks: list = [("non_finite_loss_guard", NonFiniteLossGuard())]
         if dev is not None:
             callbacks.append(("dev_score", dev))
@@ -181,6 +205,8 @@ class BaseSGDNetwork(BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
         # copies, so that fitting never changes the estimator's parameters
         callbacks += copy.deepcopy(self.callbacks or [])
+        if reporter is not None:
+            callbacks.append(("sklearn_callbacks", reporter))
         if incremental:
             return callbacks
         patience = self.n_iter_no_change
@@ -240,10 +266,15 @@ class BaseSGDNetwork(BaseEstimator):
         y: np.ndarray,
         module_kwargs: dict,
         stratify=None,
+        *,
+        fit_data: FitData,
         incremental: bool = False,
         sample_weight: np.ndarray | None = None,
     ):
         """Train on validated float32 ``X`` and encoded ``y``.
+
+        ``fit_data`` is what scikit-learn's callbacks are shown: ``X``, the targets
+        as the user gave them and the user's sample weights.
 
         With ``sample_weight``, each mini-batch's loss is the weighted mean of its
         rows' losses; rows of weight 0 are left out, as if absent.
@@ -299,17 +330,32 @@ class BaseSGDNetwork(BaseEstimator):
             if fitted is not None and self.warm_start:
                 net.module_.load_state_dict(fitted.module_.state_dict())
                 net.history_ = fitted.history_
-        net.callbacks = self._training_callbacks(dev, n_train, batch_size, incremental)
         net.max_epochs = 1 if incremental else self.max_epochs
+        context = reporter = None
+        if hasattr(self, "_init_callback_context"):  # scikit-learn >= 1.9
+            context = self._init_callback_context(max_subtasks=net.max_epochs)
+            context.call_on_fit_task_begin(estimator=self, **fit_data.hook_kwargs)
+            reporter = FitTaskReporter(context, self, fit_data)
+        net.callbacks = self._training_callbacks(
+            dev, n_train, batch_size, incremental, reporter
+        )
         net.initialize_callbacks()
         for group in net.optimizer_.param_groups:  # schedules resume from here
             group.setdefault("initial_lr", group["lr"])
         epochs_before = len(_completed_epochs(net))
         weights = None if weights is None else to_tensor(weights, device)
-        net.partial_fit(
-            TensorData(to_tensor(X, device), to_tensor(y, device), weights), None
-        )
+        try:
+            net.partial_fit(
+                TensorData(to_tensor(X, device), to_tensor(y, device), weights), None
+            )
+        finally:
+            if reporter is not None:
+                reporter.release()  # the fitted net must not hold the data
         self._record_training(net, incremental, epochs_before)
+        if context is not None:
+            context.call_on_fit_task_end(
+                estimator=self, **fit_data.hook_kwargs, reconstruction_attributes={}
+            )
         return self
 
     def _record_training(
@@ -336,6 +382,7 @@ class BaseSGDNetwork(BaseEstimator):
         guard = callbacks["non_finite_loss_guard"]
         stopper = callbacks.get("early_stopping")
         lr_floor = callbacks.get("stop_when_lr_below")
+        reporter = callbacks.get("sklearn_callbacks")
         epochs_asked = self.max_epochs if stopper is not None else 1
         if guard.diverged_epoch_ is not None:
             warnings.warn(
@@ -351,6 +398,8 @@ class BaseSGDNetwork(BaseEstimator):
             return  # converged by the tol / n_iter_no_change rule
         elif lr_floor is not None and lr_floor.stopped_:
             return  # "adaptive" lowered the learning rate to its floor
+        elif reporter is not None and reporter.stopped_:
+            return  # a scikit-learn callback asked to stop
         elif epochs_run < epochs_asked:
             # skorch ends the loop quietly on KeyboardInterrupt; say so.
             warnings.warn(

@@ -2,7 +2,8 @@
 
 * :class:`DevScore` scores the dev (validation) set at the end of every epoch;
 * :class:`NonFiniteLossGuard` stops training at the first NaN or infinite loss and
-  puts back the weights of the last epoch whose loss was finite.
+  puts back the weights of the last epoch whose loss was finite;
+* :class:`EpochLog` prints ``verbose=1``'s line per epoch.
 
 Stopping on a score that no longer improves is skorch's own ``EarlyStopping``.
 """
@@ -10,12 +11,23 @@ Stopping on a score that no longer improves is skorch's own ``EarlyStopping``.
 from __future__ import annotations
 
 import math
+import re
+import sys
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 
 from ._batching import Weighted, slice_rows
+
+try:
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # scikit-learn < 1.9 has no sklearn.callback
+
+    class CallbackSupportMixin:
+        """Stands in for scikit-learn's mixin where scikit-learn has no callbacks."""
+
 
 # Rows per forward pass when scoring the dev set.
 _SCORE_BATCH_SIZE = 65_536
@@ -165,6 +177,20 @@ class NonFiniteLossGuard(Callback):
         self._checked = self._start = None
 
 
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class EpochLog(PrintLog):
+    """skorch's table of one line per epoch, with its colors (a new best value)
+    only when printing to a terminal, so that logs and files get plain text."""
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not sys.stdout.isatty():
+            return _ANSI_CODE.sub("", text)
+        return text
+
+
 class InvScaling:
     """Learning-rate factor ``1 / (samples_seen + 1) ** power_t``, stepped each epoch.
 
@@ -202,3 +228,78 @@ class StopWhenLRBelow(Callback):
         if net.optimizer_.param_groups[0]["lr"] < self.min_lr:
             self.stopped_ = True
             raise KeyboardInterrupt  # skorch's way to end the training loop
+
+
+class FitData(NamedTuple):
+    """What scikit-learn's callbacks see of a fit: the inputs, the targets as given
+    (labels, unscaled values) and the sample weights."""
+
+    X: Any
+    y: Any
+    sample_weight: Any = None
+
+    @property
+    def hook_kwargs(self) -> dict:
+        metadata = (
+            {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
+        )
+        return {"X": self.X, "y": self.y, "metadata": metadata}
+
+
+class FitTaskReporter(Callback):
+    """Report each epoch to scikit-learn's callbacks as a subtask of the fit.
+
+    At the start of an epoch it opens a subtask of the fit's
+    ``sklearn.callback.CallbackContext``; at its end it closes it, handing the
+    callbacks an estimator that predicts with the weights of that epoch (what
+    ``ScoringMonitor`` scores). A callback that asks to stop ends training.
+
+    Parameters
+    ----------
+    context : sklearn.callback.CallbackContext
+        The fit's root context.
+    estimator : BaseSGDNetwork
+        The estimator being fitted.
+    data : FitData
+        The data handed to the hooks.
+
+    Attributes
+    ----------
+    stopped_ : bool
+        Whether a scikit-learn callback ended training.
+    """
+
+    def __init__(self, context, estimator, data: FitData) -> None:
+        self.context = context
+        self.estimator = estimator
+        self.data = data
+
+    def on_train_begin(self, net, **kwargs):
+        self.stopped_ = False
+        self._epoch = None
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._epoch = self.context.subcontext(task_name="epoch")
+        self._epoch.call_on_fit_task_begin(
+            estimator=self.estimator, **self.data.hook_kwargs
+        )
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch, self._epoch = self._epoch, None
+        stop = epoch.call_on_fit_task_end(
+            estimator=self.estimator,
+            **self.data.hook_kwargs,
+            reconstruction_attributes=lambda: {"net_": net},
+        )
+        if stop:
+            self.stopped_ = True
+            raise KeyboardInterrupt  # skorch's way to end the training loop
+
+    def on_train_end(self, net, **kwargs):
+        if self._epoch is not None:  # an epoch cut short: end its task, empty
+            self._epoch.call_on_fit_task_end(estimator=self.estimator)
+            self._epoch = None
+
+    def release(self):
+        """Let go of the estimator, its data and the context once the fit is over."""
+        self.context = self.estimator = self.data = self._epoch = None

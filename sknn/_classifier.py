@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._base import BaseSGDNetwork
-from ._callbacks import accuracy, subset_accuracy
+from ._callbacks import FitData, accuracy, subset_accuracy
 from ._modules import ReLUMLP
 
 
@@ -285,6 +285,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                 y_encoded,
                 self._module_kwargs(X),
                 stratify=None if self._multilabel else y_encoded,
+                fit_data=FitData(X, y, sample_weight),
                 sample_weight=self._row_weights(y_encoded, sample_weight),
             )
 
@@ -350,6 +351,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                 X,
                 y_encoded,
                 self._module_kwargs(X),
+                fit_data=FitData(X, y, sample_weight),
                 incremental=True,
                 sample_weight=self._row_weights(y_encoded, sample_weight),
             )

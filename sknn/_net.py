@@ -7,6 +7,8 @@ subclass changes only where data and weights come from:
   (see :func:`sknn._modules.build_module`), never from torch's global generator;
 * ``get_iterator`` cuts a :class:`~sknn._batching.TensorData` into mini-batches by
   indexing tensors already on the device, instead of a per-sample ``DataLoader``;
+* ``get_default_callbacks`` prints the per-epoch table without color codes
+  outside a terminal (:class:`~sknn._callbacks.EpochLog`);
 * ``get_loss`` averages the criterion's per-element losses, weighing rows when the
   targets come with weights (:class:`~sknn._batching.Weighted`).
 """
@@ -17,6 +19,7 @@ import torch
 from skorch import NeuralNet
 
 from ._batching import MiniBatches, TensorData, Weighted
+from ._callbacks import EpochLog
 from ._modules import build_module
 
 
@@ -52,6 +55,12 @@ class TensorNet(NeuralNet):
         kwargs = self.get_params_for("module")
         self.module_ = build_module(self.module, kwargs, self.init_seed)
         return self
+
+    def get_default_callbacks(self):
+        return [
+            (name, EpochLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, TensorData):

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseSGDNetwork
-from ._callbacks import r2
+from ._callbacks import FitData, r2
 from ._modules import ACTIVATIONS, SumOfSigmoids
 
 
@@ -244,10 +244,16 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         """
         with self._restore_state_on_error():
             continuing = self.warm_start and hasattr(self, "net_")
-            X, target, sample_weight = self._validate_training_data(
+            X, y, target, sample_weight = self._validate_training_data(
                 X, y, sample_weight, continuing
             )
-            return self._fit(X, target, self._module_kwargs(X), sample_weight=sample_weight)
+            return self._fit(
+                X,
+                target,
+                self._module_kwargs(X),
+                fit_data=FitData(X, y, sample_weight),
+                sample_weight=sample_weight,
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -272,20 +278,21 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             The estimator, trained one more epoch.
         """
         with self._restore_state_on_error():
-            X, target, sample_weight = self._validate_training_data(
+            X, y, target, sample_weight = self._validate_training_data(
                 X, y, sample_weight, hasattr(self, "net_")
             )
             return self._fit(
                 X,
                 target,
                 self._module_kwargs(X),
+                fit_data=FitData(X, y, sample_weight),
                 incremental=True,
                 sample_weight=sample_weight,
             )
 
     def _validate_training_data(self, X, y, sample_weight, continuing: bool):
-        """Validate ``X``, ``y`` and ``sample_weight``; return float32 ``X``, the
-        standardized target and the weights.
+        """Validate ``X``, ``y`` and ``sample_weight``; return float32 ``X``, ``y``,
+        the standardized target and the weights.
 
         A new fit sets the target's mean and scale (weighted by ``sample_weight``);
         a continued one reuses them.
@@ -323,7 +330,8 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             self._y_is_1d = y.ndim == 1
             self.n_outputs_ = y2d.shape[1]
         divisor = np.where(self._y_scale > 0, self._y_scale, 1.0)
-        return X, ((y2d - self._y_mean) / divisor).astype(np.float32), sample_weight
+        target = ((y2d - self._y_mean) / divisor).astype(np.float32)
+        return X, y, target, sample_weight
 
     def _module_kwargs(self, X) -> dict:
         return {

@@ -348,3 +348,11 @@ def test_verbose_prints_one_row_per_epoch_and_silent_prints_nothing(case, capsys
     assert "train_loss" in out
     rows = [line.split()[0] for line in out.splitlines() if line.strip()[:1].isdigit()]
     assert rows == ["1", "2", "3"]
+    assert "\x1b[" not in out  # no color codes when printing to a file or a log
+
+
+def test_verbose_colors_new_bests_on_a_terminal(case, capsys, monkeypatch):
+    cls, X, y = case
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    cls(max_epochs=3, verbose=1, random_state=0).fit(X, y)
+    assert "\x1b[" in capsys.readouterr().out
