@@ -419,8 +419,9 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 stacklevel=6,
             )
 
-    def _forward(self, X) -> np.ndarray:
-        """Validate ``X`` and return the module's outputs as float64, shape (n, k)."""
+    def _forward(self, X, through=None) -> np.ndarray:
+        """Validate ``X`` and return the module's outputs as float64, shape (n, k);
+        or what ``through(module, X_chunk)`` returns, if given."""
         check_is_fitted(self)
         X = validate_data(
             self, X, reset=False, dtype=np.float32, order="C", accept_sparse=("csr", "csc")
@@ -443,7 +444,9 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                     chunk = np.concatenate(
                         [chunk, np.zeros((MIN_PREDICT_ROWS - rows, X.shape[1]), X.dtype)]
                     )
-                outputs.append(module(to_tensor(chunk, device))[:rows].cpu())
+                chunk = to_tensor(chunk, device)
+                output = module(chunk) if through is None else through(module, chunk)
+                outputs.append(output[:rows].cpu())
         outputs = torch.cat(outputs).numpy().astype(np.float64)
         bad_rows = int((~np.isfinite(outputs)).any(axis=1).sum())
         if bad_rows:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseSGDNetwork
 from ._callbacks import FitData, r2
@@ -136,6 +136,17 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
     net_ : skorch.NeuralNet
         The skorch net that trained the module; ``net_.history`` has per-epoch and
         per-batch records.
+    weights_ : ndarray of shape (n_sigmoids, n_features)
+        The lecture's ``W``: row ``i`` holds the ``w_ij`` of sigmoid ``i``.
+    biases_ : ndarray of shape (n_sigmoids,)
+        The lecture's :math:`\\vec b`: the bias ``b_i`` of each sigmoid.
+    heights_ : ndarray of shape (n_sigmoids,) or (n_sigmoids, n_outputs)
+        The lecture's ``c``: the height ``c_i`` of each sigmoid, on the scale of the
+        target (one column per output for a 2-D target).
+    constant_ : float or ndarray of shape (n_outputs,)
+        The lecture's constant ``b``, on the scale of the target. With the three
+        attributes above, ``predict(X)`` is
+        ``constant_ + act(X @ weights_.T + biases_) @ heights_``.
     module_ : torch.nn.Module
         The fitted :class:`sknn._modules.SumOfSigmoids`: ``module_.hidden`` holds
         ``W`` and the ``b_i``, ``module_.output`` the ``c_i`` and ``b`` (for the
@@ -148,6 +159,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.datasets import make_regression
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
@@ -160,6 +172,19 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
     True
     >>> model.predict(X[:3]).shape
     (3,)
+
+    The fitted function in the lecture's notation, :math:`y = b + c^T
+    \\sigma(\\vec b + W x)`, and the share of each sigmoid in a prediction:
+
+    >>> regressor = model[-1]
+    >>> regressor.weights_.shape, regressor.biases_.shape, regressor.heights_.shape
+    ((20, 4), (20,), (20,))
+    >>> X_scaled = model[0].transform(X[:3])
+    >>> parts = regressor.sigmoid_contributions(X_scaled)
+    >>> parts.shape
+    (3, 20)
+    >>> bool(np.allclose(regressor.constant_ + parts.sum(axis=1), model.predict(X[:3])))
+    True
     """
 
     _parameter_constraints: dict = {
@@ -362,3 +387,59 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    def _parameter(self, layer: str, name: str) -> np.ndarray:
+        check_is_fitted(self)
+        tensor = getattr(getattr(self.net_.module_, layer), name)
+        return tensor.detach().cpu().numpy().astype(np.float64)
+
+    @property
+    def weights_(self) -> np.ndarray:
+        """The lecture's ``W``, shape (n_sigmoids, n_features)."""
+        return self._parameter("hidden", "weight")
+
+    @property
+    def biases_(self) -> np.ndarray:
+        """The lecture's :math:`\\vec b`, shape (n_sigmoids,)."""
+        return self._parameter("hidden", "bias")
+
+    @property
+    def heights_(self) -> np.ndarray:
+        """The lecture's ``c`` on the target's scale, shape (n_sigmoids,), or
+        (n_sigmoids, n_outputs) for a 2-D target."""
+        heights = self._parameter("output", "weight").T * self._y_scale
+        return heights[:, 0] if self._y_is_1d else heights
+
+    @property
+    def constant_(self):
+        """The lecture's constant ``b`` on the target's scale: a float, or one per
+        output for a 2-D target."""
+        constant = self._parameter("output", "bias") * self._y_scale + self._y_mean
+        return float(constant[0]) if self._y_is_1d else constant
+
+    def sigmoid_contributions(self, X) -> np.ndarray:
+        """Each sigmoid's term :math:`c_i \\, \\mathrm{act}(b_i + w_i \\cdot x)` of the
+        prediction for each row of ``X``.
+
+        ``constant_ + sigmoid_contributions(X).sum(axis=1)`` equals ``predict(X)``
+        (up to float32 rounding): this is the "sum of sigmoids", term by term.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        contributions : ndarray of shape (n_samples, n_sigmoids) or \
+(n_samples, n_sigmoids, n_outputs)
+            The term of sigmoid ``i`` for each row (and output, for a 2-D target),
+            on the target's scale.
+        """
+        activations = self._forward(
+            X, through=lambda module, x: module.activation(module.hidden(x))
+        )
+        heights = self.heights_
+        if heights.ndim == 1:
+            return activations * heights
+        return activations[:, :, np.newaxis] * heights

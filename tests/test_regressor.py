@@ -70,3 +70,39 @@ def test_integer_targets_are_treated_as_numbers(fast):
     pred_int = SigmoidRegressor(**fast).fit(X, y).predict(X)
     pred_float = SigmoidRegressor(**fast).fit(X, y.astype(float)).predict(X)
     np.testing.assert_array_equal(pred_int, pred_float)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "hard_sigmoid", "relu"])
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_lecture_notation_rebuilds_the_predictions(regression_data, activation, n_outputs):
+    """y = b + c^T act(b_vec + W x), on the target's own scale, term by term."""
+    from scipy.special import expit
+
+    X, y = regression_data
+    y = y + 300 if n_outputs == 1 else np.column_stack([y + 300, 2 * y])
+    model = SigmoidRegressor(n_sigmoids=7, activation=activation, max_epochs=5)
+    model.fit(X, y)
+    act = {
+        "sigmoid": expit,
+        "hard_sigmoid": lambda z: np.clip(z / 6 + 0.5, 0, 1),
+        "relu": lambda z: np.maximum(z, 0),
+    }[activation]
+    W, b_vec, c, b = model.weights_, model.biases_, model.heights_, model.constant_
+    assert W.shape == (7, X.shape[1]) and b_vec.shape == (7,)
+    assert c.shape == ((7,) if n_outputs == 1 else (7, 2))
+    by_hand = b + act(X @ W.T + b_vec) @ c
+    np.testing.assert_allclose(by_hand, model.predict(X), rtol=1e-5, atol=1e-3)
+    parts = model.sigmoid_contributions(X)
+    assert parts.shape == ((len(X), 7) if n_outputs == 1 else (len(X), 7, 2))
+    np.testing.assert_allclose(
+        b + parts.sum(axis=1), model.predict(X), rtol=1e-5, atol=1e-3
+    )
+
+
+def test_lecture_notation_needs_a_fitted_model():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        _ = SigmoidRegressor().weights_
+    with pytest.raises(NotFittedError):
+        SigmoidRegressor().sigmoid_contributions(np.zeros((2, 3)))
