@@ -10,7 +10,6 @@ Stopping on a score that no longer improves is skorch's own ``EarlyStopping``.
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from collections.abc import Callable
@@ -123,14 +122,15 @@ class DevScore(Callback):
 
 
 class NonFiniteLossGuard(Callback):
-    """Stop at the first mini-batch whose loss is NaN or infinite, keeping the last
-    weights that gave a finite loss.
+    """Stop training at the first NaN or infinite loss, keeping the last weights
+    that gave a finite loss.
 
     The weights are copied at the start of every epoch. The copy is known to give a
-    finite loss once the epoch's first mini-batch has one. When a loss is not
-    finite, the latest such copy is put back (the start of this epoch, or else of
-    the one before), the optimizer's state (momentum) is cleared, and training
-    stops.
+    finite loss once the epoch's first mini-batch has one. At the end of an epoch
+    in which a batch loss was not finite (``train_nonfinite_batch`` in the history,
+    recorded by :class:`~sknn._net.TensorNet`), the latest such copy is put back
+    (the start of this epoch, or else of the one before), the optimizer's state
+    (momentum) is cleared, and training stops.
 
     Attributes
     ----------
@@ -148,26 +148,22 @@ class NonFiniteLossGuard(Callback):
         self.kept_epochs_ = None
         self._checked = None  # (epochs trained, weights), known to give a finite loss
         self._start = None  # (epochs trained, weights) at the start of this epoch
-        self._first_batch = False
 
     def on_epoch_begin(self, net, **kwargs):
         weights = {
             key: value.detach().clone() for key, value in net.module_.state_dict().items()
         }
         self._start = (len(net.history) - 1, weights)
-        self._first_batch = True
 
-    def on_batch_end(self, net, batch=None, training=False, **kwargs):
-        if not training:
-            return
-        loss = net.history[-1, "batches", -1, "train_loss"]
-        first_batch, self._first_batch = self._first_batch, False
-        if math.isfinite(loss):
-            if first_batch:
-                self._checked = self._start
+    def on_epoch_end(self, net, **kwargs):
+        epoch = net.history[-1]
+        first_bad = epoch.get("train_nonfinite_batch")
+        if first_bad is None or first_bad > 0:
+            self._checked = self._start  # the epoch's first batch had a finite loss
+        if first_bad is None:
             return
         self.diverged_epoch_ = len(net.history)
-        self.diverged_loss_ = loss
+        self.diverged_loss_ = epoch["train_nonfinite_loss"]
         self.kept_epochs_, weights = self._checked or self._start
         net.module_.load_state_dict(weights)
         net.optimizer_.state.clear()

@@ -7,20 +7,40 @@ subclass changes only where data and weights come from:
   (see :func:`sknn._modules.build_module`), never from torch's global generator;
 * ``get_iterator`` cuts a :class:`~sknn._batching.TensorData` into mini-batches by
   indexing tensors already on the device, instead of a per-sample ``DataLoader``;
+* ``run_single_epoch`` runs a training epoch over :class:`~sknn._batching.MiniBatches`
+  as a plain loop (zero_grad, forward, loss, backward, step) with one host
+  synchronisation per epoch, and records the epoch's loss; skorch's per-batch
+  machinery (notifications, a history record and ``.item()`` per batch) runs only
+  when a callback acts per batch;
 * ``get_default_callbacks`` prints the per-epoch table without color codes
-  outside a terminal (:class:`~sknn._callbacks.EpochLog`);
+  outside a terminal (:class:`~sknn._callbacks.EpochLog`), and leaves the
+  training loss to ``run_single_epoch``;
 * ``get_loss`` averages the criterion's per-element losses, weighing rows when the
   targets come with weights (:class:`~sknn._batching.Weighted`).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback, LRScheduler
 
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
 from ._modules import build_module
+
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _acts_per_batch(callback) -> bool:
+    """Whether a skorch callback does anything per mini-batch."""
+    if isinstance(callback, LRScheduler):
+        return callback.step_every == "batch"
+    return any(
+        getattr(type(callback), hook) is not getattr(Callback, hook)
+        for hook in _BATCH_HOOKS
+    )
 
 
 class TensorNet(NeuralNet):
@@ -57,10 +77,68 @@ class TensorNet(NeuralNet):
         return self
 
     def get_default_callbacks(self):
+        # skorch's "train_loss" and "valid_loss" average per-batch records, which
+        # the plain epoch loop does not keep: run_single_epoch records the training
+        # loss, and DevScore the dev loss.
         return [
             (name, EpochLog() if name == "print_log" else callback)
             for name, callback in super().get_default_callbacks()
+            if name not in ("train_loss", "valid_loss")
         ]
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        plain = (
+            training
+            and isinstance(iterator, MiniBatches)
+            and not any(_acts_per_batch(callback) for _, callback in self.callbacks_)
+        )
+        if plain:
+            losses, sizes = self._plain_epoch(iterator)
+        else:
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+            batches = self.history[-1, "batches"]
+            losses = [batch[f"{prefix}_loss"] for batch in batches]
+            sizes = [batch[f"{prefix}_batch_size"] for batch in batches]
+        self._record_epoch_loss(prefix, losses, sizes)
+
+    def _plain_epoch(self, iterator: MiniBatches) -> tuple[list[float], list[int]]:
+        """The lecture's loop over one epoch's mini-batches; the batch losses stay
+        on the device until the epoch ends."""
+        module, optimizer = self.module_, self.optimizer_
+        module.train()
+        losses, sizes = [], []
+        for X_batch, y_batch in iterator:
+            optimizer.zero_grad()
+            loss = self.get_loss(module(X_batch), y_batch, X=X_batch, training=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.detach())
+            sizes.append(len(X_batch))
+        self.history.record("train_batch_count", len(losses))
+        return torch.stack(losses).tolist() if losses else [], sizes
+
+    def _record_epoch_loss(self, prefix: str, losses: list[float], sizes: list[int]):
+        """Record the epoch's loss (the mean over rows) and whether it is the best
+        so far; or, if a batch loss was NaN or infinite, the first such batch and
+        its loss instead (:class:`~sknn._callbacks.NonFiniteLossGuard` acts on it)."""
+        if not losses:
+            return
+        values = np.asarray(losses, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            self.history.record(f"{prefix}_nonfinite_batch", int(bad[0]))
+            self.history.record(f"{prefix}_nonfinite_loss", float(values[bad[0]]))
+            return
+        loss = float(np.average(values, weights=sizes))
+        earlier = [
+            epoch[f"{prefix}_loss"]
+            for epoch in self.history[:-1]
+            if f"{prefix}_loss" in epoch
+        ]
+        self.history.record(f"{prefix}_loss", loss)
+        self.history.record(f"{prefix}_loss_best", not earlier or loss < min(earlier))
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, TensorData):

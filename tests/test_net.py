@@ -1,9 +1,12 @@
 """The training engine: skorch's loop over tensors on the device."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
 import torch.utils.data
+from skorch.callbacks import Callback
 
 from sknn import ReLUMLPClassifier, SigmoidRegressor, _batching
 from sknn._batching import MiniBatches, TensorData
@@ -69,3 +72,42 @@ def test_keyboard_interrupt_stops_cleanly_and_warns(monkeypatch, regression_data
     assert np.isfinite(model.predict(X)).all()
     monkeypatch.undo()
     assert model.set_params(max_epochs=3).fit(X, y).n_iter_ == 3
+
+
+class CountBatches(Callback):
+    """A callback that acts per batch, so the net runs skorch's per-batch loop."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.batches = 0
+
+    def on_batch_end(self, net, **kwargs):
+        self.batches += 1
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_plain_epoch_loop_equals_skorchs_per_batch_loop(case, weighted):
+    """The loop without per-batch callbacks trains exactly as skorch's own loop."""
+    cls, X, y = case
+    sample_weight = np.linspace(0.5, 2.0, len(X)) if weighted else None
+    plain = cls(max_epochs=4, batch_size=16, random_state=0)
+    plain.fit(X, y, sample_weight=sample_weight)
+    counter = CountBatches()
+    per_batch = cls(max_epochs=4, batch_size=16, random_state=0, callbacks=[counter])
+    per_batch.fit(X, y, sample_weight=sample_weight)
+    assert dict(per_batch.net_.callbacks_)["CountBatches"].batches == 4 * -(-len(X) // 16)
+    assert plain.loss_curve_ == per_batch.loss_curve_
+    np.testing.assert_array_equal(plain.predict(X), per_batch.predict(X))
+
+
+def test_the_plain_loop_keeps_no_record_per_batch(classification_data):
+    """The history grows by one record per epoch, not one per mini-batch, so a
+    pickled model does not grow with the number of batches."""
+    X, y = classification_data
+    sizes = {}
+    for batch_size in (150, 2):
+        model = ReLUMLPClassifier(max_epochs=3, batch_size=batch_size, random_state=0)
+        model.fit(X, y)
+        assert all(epoch["batches"] == [] for epoch in model.net_.history)
+        assert model.net_.history[-1, "train_batch_count"] == -(-len(X) // batch_size)
+        sizes[batch_size] = len(pickle.dumps(model))
+    assert sizes[2] == sizes[150]

@@ -1,0 +1,94 @@
+"""``python -m benchmarks``: run the suite, print the table, write JSON and Markdown."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ._configs import CONFIGS, LIBRARIES, SMOKE
+from ._report import markdown
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Fit time, predict time, peak memory and score of sknn against "
+        "scikit-learn's MLP and stock skorch, as ratios from the same run.",
+    )
+    parser.add_argument(
+        "--config",
+        action="append",
+        choices=sorted(CONFIGS),
+        help="a configuration to run (repeat for several; default: all)",
+    )
+    parser.add_argument("--device", default="cpu", help="sknn's and skorch's device")
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results"), help="output folder"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="a tiny run that checks the command works"
+    )
+    return parser
+
+
+def _environment(device: str) -> dict:
+    import os
+
+    import sklearn
+    import skorch
+    import torch
+
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
+        "gpu": torch.cuda.get_device_name() if device.startswith("cuda") else None,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skorch": skorch.__version__,
+    }
+
+
+def _run_job(config, library: str, device: str) -> dict:
+    device = "cpu" if library == "sklearn" else device
+    command = [sys.executable, "-m", "benchmarks._job", json.dumps(config.as_dict())]
+    result = subprocess.run(
+        [*command, library, device], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{config.name} / {library} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    configs = SMOKE if args.smoke else [CONFIGS[name] for name in args.config or CONFIGS]
+    results = []
+    for config in configs:
+        row = {"config": config.as_dict()}
+        for library in LIBRARIES:
+            print(f"{config.name}: {library} ...", flush=True)
+            row[library] = _run_job(config, library, args.device)
+        results.append(row)
+    report = {"environment": _environment(args.device), "results": results}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown(report)
+    (args.out / "results.md").write_text(table)
+    print()
+    print(table)
+    print(f"written to {args.out / 'results.json'} and {args.out / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
