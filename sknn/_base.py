@@ -9,6 +9,7 @@ which module and loss to use and how targets are encoded.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import warnings
 from contextlib import contextmanager
@@ -59,6 +60,18 @@ LEARNING_RATES = ("constant", "invscaling", "adaptive")
 # "adaptive" divides the learning rate by 5 on a plateau and stops below this.
 ADAPTIVE_FACTOR = 0.2
 ADAPTIVE_MIN_LR = 1e-6
+
+
+@functools.cache
+def _fused_available(optimizer_cls: type, device_type: str) -> bool:
+    """Whether this torch has a fused ``optimizer_cls`` for ``device_type`` (one
+    kernel per step instead of a few operations per parameter)."""
+    try:
+        param = torch.zeros(1, device=device_type, requires_grad=True)
+        optimizer_cls([param], lr=0.1, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _completed_epochs(net: TensorNet) -> list[dict]:
@@ -223,10 +236,12 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         )
         return [*callbacks, ("early_stopping", stopper)]
 
-    def _optimizer_params(self, batch_size: int) -> dict:
+    def _optimizer_params(self, batch_size: int, device: torch.device) -> dict:
         """Keyword arguments of the torch optimizer, prefixed for skorch."""
         params = {"momentum": self.momentum, "nesterov": self.nesterov}
         params = params if self.optimizer == "sgd" else {}
+        if _fused_available(OPTIMIZERS[self.optimizer], device.type):
+            params["fused"] = True
         if self.alpha > 0:
             # scikit-learn's penalty alpha / 2 * ||W||^2 / batch_size, on weights only
             params["param_groups"] = [
@@ -248,7 +263,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             criterion=self._criterion_class(),
             optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr,
-            **self._optimizer_params(batch_size),
+            **self._optimizer_params(batch_size, device),
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             shuffle=self.shuffle,

@@ -8,8 +8,9 @@ subclass changes only where data and weights come from:
 * ``get_iterator`` cuts a :class:`~sknn._batching.TensorData` into mini-batches by
   indexing tensors already on the device, instead of a per-sample ``DataLoader``;
 * ``run_single_epoch`` runs a training epoch over :class:`~sknn._batching.MiniBatches`
-  as a plain loop (zero_grad, forward, loss, backward, step) with one host
-  synchronisation per epoch, and records the epoch's loss; skorch's per-batch
+  as a plain loop (forward, loss, backward, step; the backward pass by hand for
+  sknn's modules) with one host synchronisation per epoch, and records the
+  epoch's loss; skorch's per-batch
   machinery (notifications, a history record and ``.item()`` per batch) runs only
   when a callback acts per batch;
 * ``get_default_callbacks`` prints the per-epoch table without color codes
@@ -26,6 +27,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 
+from ._backprop import linear_chain, loss_and_grads, loss_kind
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
 from ._modules import build_module
@@ -105,14 +107,21 @@ class TensorNet(NeuralNet):
 
     def _plain_epoch(self, iterator: MiniBatches) -> tuple[list[float], list[int]]:
         """The lecture's loop over one epoch's mini-batches; the batch losses stay
-        on the device until the epoch ends."""
+        on the device until the epoch ends. For sknn's own modules and losses the
+        gradients are computed by hand (:mod:`sknn._backprop`), else by autograd."""
         module, optimizer = self.module_, self.optimizer_
         module.train()
+        chain, kind = linear_chain(module), loss_kind(self.criterion_)
+        by_hand = chain is not None and kind is not None
         losses, sizes = [], []
         for X_batch, y_batch in iterator:
-            optimizer.zero_grad()
-            loss = self.get_loss(module(X_batch), y_batch, X=X_batch, training=True)
-            loss.backward()
+            if by_hand:
+                y, weight = y_batch if isinstance(y_batch, Weighted) else (y_batch, None)
+                loss = loss_and_grads(chain, kind, X_batch, y, weight)
+            else:
+                optimizer.zero_grad()
+                loss = self.get_loss(module(X_batch), y_batch, X=X_batch, training=True)
+                loss.backward()
             optimizer.step()
             losses.append(loss.detach())
             sizes.append(len(X_batch))

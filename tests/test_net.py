@@ -86,7 +86,8 @@ class CountBatches(Callback):
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_the_plain_epoch_loop_equals_skorchs_per_batch_loop(case, weighted):
-    """The loop without per-batch callbacks trains exactly as skorch's own loop."""
+    """The loop without per-batch callbacks (gradients by hand) trains as skorch's
+    own loop (autograd), to float32 rounding."""
     cls, X, y = case
     sample_weight = np.linspace(0.5, 2.0, len(X)) if weighted else None
     plain = cls(max_epochs=4, batch_size=16, random_state=0)
@@ -95,8 +96,13 @@ def test_the_plain_epoch_loop_equals_skorchs_per_batch_loop(case, weighted):
     per_batch = cls(max_epochs=4, batch_size=16, random_state=0, callbacks=[counter])
     per_batch.fit(X, y, sample_weight=sample_weight)
     assert dict(per_batch.net_.callbacks_)["CountBatches"].batches == 4 * -(-len(X) // 16)
-    assert plain.loss_curve_ == per_batch.loss_curve_
-    np.testing.assert_array_equal(plain.predict(X), per_batch.predict(X))
+    np.testing.assert_allclose(plain.loss_curve_, per_batch.loss_curve_, rtol=1e-5)
+    if cls is SigmoidRegressor:
+        np.testing.assert_allclose(plain.predict(X), per_batch.predict(X), rtol=1e-4)
+    else:
+        np.testing.assert_allclose(
+            plain.predict_proba(X), per_batch.predict_proba(X), atol=1e-5
+        )
 
 
 def test_the_plain_loop_keeps_no_record_per_batch(classification_data):

@@ -1,0 +1,128 @@
+"""Backpropagation by hand for sknn's modules: the training step without autograd.
+
+sknn's modules are chains of linear layers with an activation after each but the
+last, and its losses are the mean squared error, the cross-entropy and the binary
+cross-entropy on logits. For these, the forward pass keeps each layer's input and
+output, and the backward pass applies the chain rule from the loss back to the
+first layer, writing each parameter's ``.grad``, as the lecture's backpropagation
+does. The optimizer's ``step`` then works as after ``loss.backward()``.
+
+On small networks this halves the time of a training step: torch's autograd
+records and replays every operation, which costs more than the arithmetic when
+layers are narrow. The gradients equal autograd's to rounding (tested in float64).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._modules import ReLUMLP, SumOfSigmoids
+
+# Keys are the torch losses sknn trains with.
+_LOSS_KINDS: dict[type[nn.Module], str] = {
+    nn.MSELoss: "squared_error",
+    nn.CrossEntropyLoss: "cross_entropy",
+    nn.BCEWithLogitsLoss: "binary_cross_entropy",
+}
+_ACTIVATIONS = (nn.Sigmoid, nn.Hardsigmoid, nn.ReLU)
+
+
+def linear_chain(module: nn.Module) -> list[tuple[nn.Linear, nn.Module | None]] | None:
+    """The module as ``(linear layer, activation after it or None)`` pairs, or None
+    when it is not one of sknn's chains (then autograd trains it)."""
+    if type(module) is SumOfSigmoids:
+        pairs = [(module.hidden, module.activation), (module.output, None)]
+    elif type(module) is ReLUMLP:
+        layers = list(module.layers)
+        pairs = [
+            (layer, layers[i + 1] if i + 1 < len(layers) else None)
+            for i, layer in enumerate(layers)
+            if isinstance(layer, nn.Linear)
+        ]
+    else:
+        return None
+    if all(act is None or type(act) in _ACTIVATIONS for _, act in pairs):
+        return pairs
+    return None
+
+
+def loss_kind(criterion: nn.Module) -> str | None:
+    """The loss a criterion computes, or None when it has options this module does
+    not reproduce (class weights, label smoothing, positive weights)."""
+    kind = _LOSS_KINDS.get(type(criterion))
+    if kind == "cross_entropy" and (
+        criterion.weight is not None or criterion.label_smoothing != 0
+    ):
+        return None
+    if kind == "binary_cross_entropy" and (
+        criterion.weight is not None or criterion.pos_weight is not None
+    ):
+        return None
+    return kind
+
+
+def _activation_grad(activation: nn.Module, z: torch.Tensor, a: torch.Tensor, d):
+    """``d`` (the gradient with respect to ``a = activation(z)``) times ``a'(z)``."""
+    if isinstance(activation, nn.ReLU):
+        return torch.ops.aten.threshold_backward(d, a, 0)
+    if isinstance(activation, nn.Sigmoid):
+        return torch.ops.aten.sigmoid_backward(d, a)
+    return torch.ops.aten.hardsigmoid_backward(d, z)
+
+
+def _loss_and_output_grad(kind: str, logits, y, weight):
+    """The batch loss, as ``TensorNet.get_loss`` computes it, and its gradient with
+    respect to the logits. With ``weight``, the loss is the weighted mean of the
+    rows' losses (each the mean over its outputs)."""
+    n = logits.shape[0]
+    if kind == "cross_entropy":
+        log_p = torch.log_softmax(logits, dim=1)
+        row_loss = -log_p.gather(1, y.unsqueeze(1)).squeeze(1)
+        grad = log_p.exp_()
+        grad.scatter_add_(1, y.unsqueeze(1), grad.new_full((n, 1), -1.0))
+        per_row = 1
+    else:
+        y = y.reshape(logits.shape)
+        if kind == "squared_error":
+            diff = logits - y
+            losses = diff * diff
+            grad = diff.mul_(2.0)
+        else:
+            losses = nn.functional.binary_cross_entropy_with_logits(
+                logits, y, reduction="none"
+            )
+            grad = torch.sigmoid(logits).sub_(y)
+        per_row = logits.shape[1]
+        row_loss = losses.mean(dim=1)
+    if weight is None:
+        return row_loss.mean(), grad.div_(n * per_row)
+    total = weight.sum()
+    loss = (row_loss * weight).sum() / total
+    return loss, grad.mul_((weight / (total * per_row)).unsqueeze(1))
+
+
+@torch.no_grad()
+def loss_and_grads(chain, kind: str, X: torch.Tensor, y: torch.Tensor, weight=None):
+    """Run the forward pass, compute the loss, and write every parameter's ``.grad``
+    by the chain rule. Returns the loss (a tensor on the device)."""
+    inputs, pre_activations = [], []
+    a = X
+    for linear, activation in chain:
+        inputs.append(a)
+        z = torch.addmm(linear.bias, a, linear.weight.t())
+        pre_activations.append(z)
+        a = z if activation is None else activation(z)
+    loss, d = _loss_and_output_grad(kind, a, y, weight)
+    outputs = [*inputs[1:], a]
+    for i in range(len(chain) - 1, -1, -1):
+        linear, activation = chain[i]
+        if activation is not None:
+            d = _activation_grad(activation, pre_activations[i], outputs[i], d)
+        if linear.weight.requires_grad:
+            linear.weight.grad = d.t().mm(inputs[i])
+        if linear.bias.requires_grad:
+            linear.bias.grad = d.sum(dim=0)
+        if i > 0:
+            d = d.mm(linear.weight)
+    return loss
