@@ -14,7 +14,10 @@ layers are narrow. The gradients equal autograd's to rounding (tested in float64
 
 from __future__ import annotations
 
+import inspect
+
 import torch
+import torch.optim.sgd as functional_sgd
 from torch import nn
 
 from ._modules import ReLUMLP, SumOfSigmoids
@@ -126,3 +129,76 @@ def loss_and_grads(chain, kind: str, X: torch.Tensor, y: torch.Tensor, weight=No
         if i > 0:
             d = d.mm(linear.weight)
     return loss
+
+
+_SGD_ARGUMENTS = {"foreach", "fused", "weight_decay", "momentum", "lr", "dampening"}
+
+
+def _functional_sgd_available() -> bool:
+    sgd = getattr(functional_sgd, "sgd", None)
+    if sgd is None:
+        return False
+    names = set(inspect.signature(sgd).parameters)
+    return _SGD_ARGUMENTS | {"nesterov", "maximize"} <= names
+
+
+_FUNCTIONAL_SGD = _functional_sgd_available()
+
+
+def _has_step_hooks(optimizer: torch.optim.Optimizer) -> bool:
+    from torch.optim import optimizer as module
+
+    hooks = (
+        getattr(optimizer, "_optimizer_step_pre_hooks", None),
+        getattr(optimizer, "_optimizer_step_post_hooks", None),
+        getattr(module, "_global_optimizer_pre_hooks", None),
+        getattr(module, "_global_optimizer_post_hooks", None),
+    )
+    return any(hook is None or len(hook) for hook in hooks)
+
+
+def sgd_step(optimizer: torch.optim.Optimizer):
+    """A function that does ``optimizer.step()`` for ``torch.optim.SGD`` through
+    torch's functional ``sgd``, without ``step``'s per-call bookkeeping (profiler
+    records, grouping, hook dispatch), which costs more than the update itself on
+    small networks. None when that is not the same: another optimizer, step hooks,
+    or a torch without the functional form; then use ``optimizer.step``.
+
+    The first call goes through ``optimizer.step()`` itself, so learning-rate
+    schedulers see that the optimizer has stepped.
+    """
+    if type(optimizer) is not torch.optim.SGD or not _FUNCTIONAL_SGD:
+        return None
+    if _has_step_hooks(optimizer):
+        return None
+    stepped = False
+
+    @torch.no_grad()
+    def step():
+        nonlocal stepped
+        if not stepped:
+            stepped = True
+            optimizer.step()
+            return
+        for group in optimizer.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            state = [optimizer.state[p] for p in params]
+            buffers = [s.get("momentum_buffer") for s in state]
+            functional_sgd.sgd(
+                params,
+                [p.grad for p in params],
+                buffers,
+                foreach=group.get("foreach"),
+                fused=group.get("fused"),
+                weight_decay=group["weight_decay"],
+                momentum=group["momentum"],
+                lr=group["lr"],
+                dampening=group["dampening"],
+                nesterov=group["nesterov"],
+                maximize=group.get("maximize", False),
+            )
+            if group["momentum"] != 0:
+                for s, buffer in zip(state, buffers, strict=True):
+                    s["momentum_buffer"] = buffer
+
+    return step

@@ -41,8 +41,11 @@ from ._device import resolve_device
 from ._net import TensorNet
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
-# negligible, small enough that activations of wide layers stay modest in memory.
-PREDICT_BATCH_SIZE = 65_536
+# negligible, small enough that each layer's activations fit in the CPU's caches
+# and are reused between chunks instead of being allocated afresh (measured:
+# predicting 300,000 rows of a (256, 256) network takes 0.41 s in chunks of 4,096
+# rows, 0.72 s in chunks of 65,536).
+PREDICT_BATCH_SIZE = 4096
 # Sparse inputs are densified a chunk at a time, of at most this many values.
 PREDICT_DENSE_VALUES = 2**24
 # CPU matrix-multiply libraries switch to other kernels for very short matrices,

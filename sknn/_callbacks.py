@@ -29,7 +29,7 @@ except ImportError:  # scikit-learn < 1.9 has no sklearn.callback
 
 
 # Rows per forward pass when scoring the dev set.
-_SCORE_BATCH_SIZE = 65_536
+_SCORE_BATCH_SIZE = 4096
 
 
 def _mean(values: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:

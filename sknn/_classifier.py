@@ -11,7 +11,7 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._base import BaseSGDNetwork
 from ._callbacks import FitData, accuracy, subset_accuracy
@@ -495,7 +495,9 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             The most probable class of each row, as one of the labels in
             ``classes_``.
         """
-        proba = self.predict_proba(X)
+        check_is_fitted(self)
         if self._multilabel:
-            return (proba > 0.5).astype(self._label_dtype)
-        return self.classes_[np.argmax(proba, axis=1)]
+            return (self.predict_proba(X) > 0.5).astype(self._label_dtype)
+        # softmax keeps the order of the outputs, so the most probable class is the
+        # one with the largest output
+        return self.classes_[np.argmax(self._forward(X), axis=1)]

@@ -27,7 +27,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 
-from ._backprop import linear_chain, loss_and_grads, loss_kind
+from ._backprop import linear_chain, loss_and_grads, loss_kind, sgd_step
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
 from ._modules import build_module
@@ -113,6 +113,7 @@ class TensorNet(NeuralNet):
         module.train()
         chain, kind = linear_chain(module), loss_kind(self.criterion_)
         by_hand = chain is not None and kind is not None
+        step = sgd_step(optimizer) or optimizer.step
         losses, sizes = [], []
         for X_batch, y_batch in iterator:
             if by_hand:
@@ -122,7 +123,7 @@ class TensorNet(NeuralNet):
                 optimizer.zero_grad()
                 loss = self.get_loss(module(X_batch), y_batch, X=X_batch, training=True)
                 loss.backward()
-            optimizer.step()
+            step()
             losses.append(loss.detach())
             sizes.append(len(X_batch))
         self.history.record("train_batch_count", len(losses))

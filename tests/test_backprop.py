@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from sknn._backprop import linear_chain, loss_and_grads, loss_kind
+from sknn._backprop import linear_chain, loss_and_grads, loss_kind, sgd_step
 from sknn._batching import Weighted
 from sknn._modules import ReLUMLP, SumOfSigmoids, build_module
 from sknn._net import TensorNet
@@ -73,3 +73,76 @@ def test_other_modules_and_loss_options_use_autograd():
     assert loss_kind(torch.nn.CrossEntropyLoss(label_smoothing=0.1)) is None
     assert loss_kind(torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(2))) is None
     assert loss_kind(torch.nn.L1Loss()) is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(momentum=0.9),
+        dict(momentum=0.9, nesterov=True),
+        dict(momentum=0.0),
+        dict(momentum=0.9, fused=True),
+    ],
+    ids=["momentum", "nesterov", "plain", "fused"],
+)
+def test_sgd_step_equals_optimizer_step(options):
+    """The lean step updates the weights and the momentum as SGD.step does, bit for
+    bit, with a weight decay on some parameters (the alpha penalty)."""
+
+    def make():
+        module = build_module(
+            ReLUMLP, dict(n_features=3, hidden_layer_sizes=(4,), n_outputs=2), 0
+        )
+        groups = [
+            {
+                "params": [p for n, p in module.named_parameters() if n.endswith("weight")],
+                "weight_decay": 0.01,
+            },
+            {"params": [p for n, p in module.named_parameters() if n.endswith("bias")]},
+        ]
+        return module, torch.optim.SGD(groups, lr=0.1, **options)
+
+    generator = torch.Generator().manual_seed(0)
+    batches = [
+        (
+            torch.randn(8, 3, generator=generator),
+            torch.randint(2, (8,), generator=generator),
+        )
+        for _ in range(4)
+    ]
+    (reference, reference_opt), (lean, lean_opt) = make(), make()
+    step = sgd_step(lean_opt)
+    assert step is not None
+    for X, y in batches:
+        for module, do_step in ((reference, reference_opt.step), (lean, step)):
+            loss_and_grads(linear_chain(module), "cross_entropy", X, y)
+            do_step()
+    for p, q in zip(reference.parameters(), lean.parameters(), strict=True):
+        assert torch.equal(p, q)
+        state_p, state_q = reference_opt.state[p], lean_opt.state[q]
+        if options["momentum"]:
+            assert torch.equal(state_p["momentum_buffer"], state_q["momentum_buffer"])
+
+
+def test_sgd_step_defers_to_step_hooks_and_other_optimizers():
+    module = build_module(SumOfSigmoids, dict(n_features=2, n_sigmoids=3), 0)
+    assert sgd_step(torch.optim.Adam(module.parameters())) is None
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    optimizer.register_step_post_hook(lambda *args: None)
+    assert sgd_step(optimizer) is None
+
+
+def test_schedules_see_the_optimizer_step(regression_data):
+    """No 'lr_scheduler.step() before optimizer.step()' warning from torch."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sknn import SigmoidRegressor
+
+    X, y = regression_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs, on purpose
+        for schedule in ("invscaling", "adaptive"):
+            SigmoidRegressor(learning_rate=schedule, max_epochs=3, tol=0.0).fit(X, y)
