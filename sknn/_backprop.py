@@ -15,6 +15,8 @@ layers are narrow. The gradients equal autograd's to rounding (tested in float64
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.optim.sgd as functional_sgd
@@ -28,12 +30,27 @@ _LOSS_KINDS: dict[type[nn.Module], str] = {
     nn.CrossEntropyLoss: "cross_entropy",
     nn.BCEWithLogitsLoss: "binary_cross_entropy",
 }
-_ACTIVATIONS = (nn.Sigmoid, nn.Hardsigmoid, nn.ReLU)
+# Each activation and the product of a gradient ``d`` with its derivative, given
+# the activation's input ``z`` and output ``a``.
+_ACTIVATION_GRADS: dict[type[nn.Module], Callable] = {
+    nn.ReLU: lambda d, z, a: torch.ops.aten.threshold_backward(d, a, 0),
+    nn.Sigmoid: lambda d, z, a: torch.ops.aten.sigmoid_backward(d, a),
+    nn.Hardsigmoid: lambda d, z, a: torch.ops.aten.hardsigmoid_backward(d, z),
+}
 
 
-def linear_chain(module: nn.Module) -> list[tuple[nn.Linear, nn.Module | None]] | None:
-    """The module as ``(linear layer, activation after it or None)`` pairs, or None
-    when it is not one of sknn's chains (then autograd trains it)."""
+class Layer(NamedTuple):
+    """A linear layer's parameters and the activation after it (None: none)."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    activation: nn.Module | None
+    activation_grad: Callable | None
+
+
+def linear_chain(module: nn.Module) -> list[Layer] | None:
+    """The module as a list of :class:`Layer`, input side first, or None when it is
+    not one of sknn's chains (then autograd trains it)."""
     if type(module) is SumOfSigmoids:
         pairs = [(module.hidden, module.activation), (module.output, None)]
     elif type(module) is ReLUMLP:
@@ -45,9 +62,12 @@ def linear_chain(module: nn.Module) -> list[tuple[nn.Linear, nn.Module | None]] 
         ]
     else:
         return None
-    if all(act is None or type(act) in _ACTIVATIONS for _, act in pairs):
-        return pairs
-    return None
+    if not all(act is None or type(act) in _ACTIVATION_GRADS for _, act in pairs):
+        return None
+    return [
+        Layer(linear.weight, linear.bias, act, _ACTIVATION_GRADS.get(type(act)))
+        for linear, act in pairs
+    ]
 
 
 def loss_kind(criterion: nn.Module) -> str | None:
@@ -65,15 +85,6 @@ def loss_kind(criterion: nn.Module) -> str | None:
     return kind
 
 
-def _activation_grad(activation: nn.Module, z: torch.Tensor, a: torch.Tensor, d):
-    """``d`` (the gradient with respect to ``a = activation(z)``) times ``a'(z)``."""
-    if isinstance(activation, nn.ReLU):
-        return torch.ops.aten.threshold_backward(d, a, 0)
-    if isinstance(activation, nn.Sigmoid):
-        return torch.ops.aten.sigmoid_backward(d, a)
-    return torch.ops.aten.hardsigmoid_backward(d, z)
-
-
 def _loss_and_output_grad(kind: str, logits, y, weight):
     """The batch loss, as ``TensorNet.get_loss`` computes it, and its gradient with
     respect to the logits. With ``weight``, the loss is the weighted mean of the
@@ -89,7 +100,10 @@ def _loss_and_output_grad(kind: str, logits, y, weight):
         y = y.reshape(logits.shape)
         if kind == "squared_error":
             diff = logits - y
-            losses = diff * diff
+            if weight is None:
+                loss = diff.square().mean()
+                return loss, diff.mul_(2.0 / diff.numel())
+            losses = diff.square()
             grad = diff.mul_(2.0)
         else:
             losses = nn.functional.binary_cross_entropy_with_logits(
@@ -105,29 +119,29 @@ def _loss_and_output_grad(kind: str, logits, y, weight):
     return loss, grad.mul_((weight / (total * per_row)).unsqueeze(1))
 
 
-@torch.no_grad()
-def loss_and_grads(chain, kind: str, X: torch.Tensor, y: torch.Tensor, weight=None):
+def loss_and_grads(chain: list[Layer], kind: str, X, y, weight=None) -> torch.Tensor:
     """Run the forward pass, compute the loss, and write every parameter's ``.grad``
-    by the chain rule. Returns the loss (a tensor on the device)."""
+    by the chain rule. Returns the loss (a tensor on the device). Call it under
+    ``torch.no_grad()``."""
     inputs, pre_activations = [], []
     a = X
-    for linear, activation in chain:
+    for layer in chain:
         inputs.append(a)
-        z = torch.addmm(linear.bias, a, linear.weight.t())
+        z = torch.addmm(layer.bias, a, layer.weight.t())
         pre_activations.append(z)
-        a = z if activation is None else activation(z)
+        a = z if layer.activation is None else layer.activation(z)
     loss, d = _loss_and_output_grad(kind, a, y, weight)
     outputs = [*inputs[1:], a]
     for i in range(len(chain) - 1, -1, -1):
-        linear, activation = chain[i]
-        if activation is not None:
-            d = _activation_grad(activation, pre_activations[i], outputs[i], d)
-        if linear.weight.requires_grad:
-            linear.weight.grad = d.t().mm(inputs[i])
-        if linear.bias.requires_grad:
-            linear.bias.grad = d.sum(dim=0)
+        layer = chain[i]
+        if layer.activation_grad is not None:
+            d = layer.activation_grad(d, pre_activations[i], outputs[i])
+        if layer.weight.requires_grad:
+            layer.weight.grad = d.t().mm(inputs[i])
+        if layer.bias.requires_grad:
+            layer.bias.grad = d.sum(dim=0)
         if i > 0:
-            d = d.mm(linear.weight)
+            d = d.mm(layer.weight)
     return loss
 
 
@@ -165,7 +179,8 @@ def sgd_step(optimizer: torch.optim.Optimizer):
     or a torch without the functional form; then use ``optimizer.step``.
 
     The first call goes through ``optimizer.step()`` itself, so learning-rate
-    schedulers see that the optimizer has stepped.
+    schedulers see that the optimizer has stepped. Call it under
+    ``torch.no_grad()``.
     """
     if type(optimizer) is not torch.optim.SGD or not _FUNCTIONAL_SGD:
         return None
@@ -173,7 +188,6 @@ def sgd_step(optimizer: torch.optim.Optimizer):
         return None
     stepped = False
 
-    @torch.no_grad()
     def step():
         nonlocal stepped
         if not stepped:

@@ -115,17 +115,24 @@ class TensorNet(NeuralNet):
         by_hand = chain is not None and kind is not None
         step = sgd_step(optimizer) or optimizer.step
         losses, sizes = [], []
-        for X_batch, y_batch in iterator:
-            if by_hand:
-                y, weight = y_batch if isinstance(y_batch, Weighted) else (y_batch, None)
-                loss = loss_and_grads(chain, kind, X_batch, y, weight)
-            else:
+        if by_hand:
+            with torch.no_grad():
+                for X_batch, y_batch in iterator:
+                    y, weight = (
+                        y_batch if isinstance(y_batch, Weighted) else (y_batch, None)
+                    )
+                    losses.append(loss_and_grads(chain, kind, X_batch, y, weight))
+                    step()
+                    sizes.append(len(X_batch))
+        else:
+            for X_batch, y_batch in iterator:
                 optimizer.zero_grad()
                 loss = self.get_loss(module(X_batch), y_batch, X=X_batch, training=True)
                 loss.backward()
-            step()
-            losses.append(loss.detach())
-            sizes.append(len(X_batch))
+                with torch.no_grad():
+                    step()
+                losses.append(loss.detach())
+                sizes.append(len(X_batch))
         self.history.record("train_batch_count", len(losses))
         return torch.stack(losses).tolist() if losses else [], sizes
 
