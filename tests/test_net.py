@@ -117,3 +117,22 @@ def test_the_plain_loop_keeps_no_record_per_batch(classification_data):
         assert model.net_.history[-1, "train_batch_count"] == -(-len(X) // batch_size)
         sizes[batch_size] = len(pickle.dumps(model))
     assert sizes[2] == sizes[150]
+
+
+def test_no_host_synchronisation_per_batch(monkeypatch, classification_data):
+    """Losses stay on the device during an epoch: no ``.item()`` or ``.tolist()``
+    per mini-batch (each would wait for a GPU), one ``.tolist()`` per epoch."""
+    X, y = classification_data
+    calls = {"item": 0, "tolist": 0}
+    for name in calls:
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _name=name, _original=original, **kwargs):
+            calls[_name] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    model = ReLUMLPClassifier(max_epochs=3, batch_size=5, tol=0.0, random_state=0)
+    model.fit(X, y)  # 30 batches per epoch
+    assert calls["item"] == 0
+    assert calls["tolist"] == 3
