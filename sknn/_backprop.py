@@ -145,15 +145,24 @@ def loss_and_grads(chain: list[Layer], kind: str, X, y, weight=None) -> torch.Te
     return loss
 
 
-_SGD_ARGUMENTS = {"foreach", "fused", "weight_decay", "momentum", "lr", "dampening"}
+# The arguments of torch's functional ``sgd`` that ``sgd_step`` passes.
+_SGD_ARGUMENTS = {
+    "foreach",
+    "fused",
+    "weight_decay",
+    "momentum",
+    "lr",
+    "dampening",
+    "nesterov",
+    "maximize",
+}
 
 
 def _functional_sgd_available() -> bool:
     sgd = getattr(functional_sgd, "sgd", None)
     if sgd is None:
         return False
-    names = set(inspect.signature(sgd).parameters)
-    return _SGD_ARGUMENTS | {"nesterov", "maximize"} <= names
+    return _SGD_ARGUMENTS <= set(inspect.signature(sgd).parameters)
 
 
 _FUNCTIONAL_SGD = _functional_sgd_available()
