@@ -52,6 +52,7 @@ def _sknn(config, device):
     common = dict(
         lr=config.lr,
         momentum=config.momentum,
+        alpha=0.0,
         batch_size=config.batch_size,
         max_epochs=config.epochs,
         tol=0.0,

@@ -8,8 +8,9 @@ the test set is touched only once, at the end.
 
 ``early_stopping=True`` does exactly this: ``validation_fraction`` of the training
 rows become the dev set, its loss and score are recorded after every epoch, training
-stops once the dev score has not improved for ``n_iter_no_change`` epochs, and the
-weights of the best epoch are kept.
+stops once more than ``n_iter_no_change`` epochs in a row have not beaten the best
+dev score by ``tol`` (scikit-learn's rule), and the weights of the best epoch are
+kept.
 """
 
 # %%

@@ -22,10 +22,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
-from torch.optim.lr_scheduler import LambdaLR, ReduceLROnPlateau
+from skorch.callbacks import Callback, ProgressBar
 
 from ._batching import TensorData, to_tensor
 from ._callbacks import (
@@ -33,9 +32,10 @@ from ._callbacks import (
     DevScore,
     FitData,
     FitTaskReporter,
-    InvScaling,
     NonFiniteLossGuard,
-    StopWhenLRBelow,
+    StoppingRule,
+    StoppingState,
+    StopTraining,
 )
 from ._device import resolve_device
 from ._net import TensorNet
@@ -60,9 +60,79 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
 }
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
-# "adaptive" divides the learning rate by 5 on a plateau and stops below this.
-ADAPTIVE_FACTOR = 0.2
-ADAPTIVE_MIN_LR = 1e-6
+# The names of the callbacks that skorch and sknn add to every fit; a user's
+# callback cannot take them.
+RESERVED_CALLBACK_NAMES = (
+    "epoch_timer",
+    "print_log",
+    "train_loss",
+    "valid_loss",
+    "dev_score",
+    "stopping_rule",
+    "non_finite_loss_guard",
+    "progress_bar",
+    "sklearn_callbacks",
+    "stop_training",
+)
+
+
+def _is_callback_item(item) -> bool:
+    """Whether ``item`` is a skorch callback or a ``(name, callback)`` pair."""
+    if isinstance(item, Callback):
+        return True
+    return (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], Callback)
+    )
+
+
+class _SkorchCallbacks(Options):
+    """The ``callbacks`` parameter: a list of skorch callbacks or named pairs.
+
+    A subclass of scikit-learn's ``Options`` only because ``_parameter_constraints``
+    takes its constraint classes, not others; it checks every item of the list.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(list, set())
+
+    def is_satisfied_by(self, val) -> bool:
+        return isinstance(val, list) and all(_is_callback_item(item) for item in val)
+
+    def __str__(self) -> str:
+        return (
+            "a list whose items are skorch callbacks (instances of "
+            "skorch.callbacks.Callback) or (name, callback) tuples with a str name"
+        )
+
+
+def relative_weights(weights: np.ndarray) -> np.ndarray:
+    """Row weights divided by the largest: only their ratios matter to a weighted
+    mean, so weights of any size (all 1e-50, all 1e39) train as the same ratios
+    would, bit for bit."""
+    peak = weights.max()
+    if not np.isfinite(peak):
+        raise ValueError(
+            "sample_weight times class_weight overflows float64; use smaller weights."
+        )
+    return weights / peak
+
+
+def _float32_weights(weights: np.ndarray) -> tuple[np.ndarray, float]:
+    """Row weights relative to the largest, as float32, and the largest; refuses
+    weights whose ratios float32 cannot hold."""
+    scaled = relative_weights(weights)
+    smallest = scaled[scaled > 0].min()
+    if smallest < np.finfo(np.float32).tiny:
+        raise ValueError(
+            f"sample_weight spans too wide a range: the smallest positive weight is "
+            f"{smallest:.3g} times the largest, and training in float32 needs at "
+            f"least {np.finfo(np.float32).tiny:.3g}. Set the weights of negligible "
+            f"rows to 0 instead."
+        )
+    return scaled.astype(np.float32), float(weights.max())
 
 
 @functools.cache
@@ -77,9 +147,56 @@ def _fused_available(optimizer_cls: type, device_type: str) -> bool:
     return True
 
 
+def _drop_absent_rows(X, y, sample_weight, stratify):
+    """Leave out the rows of weight 0, as if absent; refuse weights that are all 0."""
+    if sample_weight is None or sample_weight.all():
+        return X, y, sample_weight, stratify
+    if not sample_weight.any():
+        raise ValueError(
+            "Every row has weight 0 (from sample_weight, or class_weight), so "
+            "there is nothing to train on; give some rows a positive weight."
+        )
+    kept = sample_weight > 0
+    stratify = None if stratify is None else stratify[kept]
+    return X[kept], y[kept], sample_weight[kept], stratify
+
+
 def _completed_epochs(net: TensorNet) -> list[dict]:
-    """The history entries of epochs that ran to the end (with a training loss)."""
-    return [epoch for epoch in net.history if "train_loss" in epoch]
+    """The history entries of epochs that ran to the end: with a training loss, or
+    with the non-finite loss that stopped a diverging fit."""
+    return [
+        epoch
+        for epoch in net.history
+        if "train_loss" in epoch or "train_nonfinite_loss" in epoch
+    ]
+
+
+def _epoch_loss(epoch: dict) -> float:
+    return epoch.get("train_loss", epoch.get("train_nonfinite_loss"))
+
+
+class _NetSnapshot:
+    """What a continued fit (``partial_fit``) changes in a fitted net: its
+    attributes, weights, optimizer state and history; :meth:`restore` puts them
+    back, so that a call that fails changes nothing."""
+
+    def __init__(self, net: TensorNet) -> None:
+        self.net = net
+        self.attributes = dict(vars(net))
+        self.optimizer = net.optimizer_
+        self.device = next(net.module_.parameters()).device
+        self.weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        self.optimizer_state = copy.deepcopy(net.optimizer_.state_dict())
+        self.epochs = len(net.history)
+
+    def restore(self) -> None:
+        net = self.net
+        net.__dict__.clear()
+        net.__dict__.update(self.attributes)
+        net.module_.to(self.device)
+        net.module_.load_state_dict(self.weights)
+        self.optimizer.load_state_dict(self.optimizer_state)
+        del net.history[self.epochs :]
 
 
 def _move_net(net: TensorNet, device: torch.device) -> None:
@@ -119,11 +236,14 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "callbacks": [list, None],
+        "callbacks": [_SkorchCallbacks(), None],
     }
 
     _module: type[torch.nn.Module]
@@ -184,38 +304,20 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
     def _training_callbacks(
         self,
         dev: DevScore | None,
+        rule: StoppingRule,
         n_train: int,
         batch_size: int,
-        incremental: bool = False,
         reporter: FitTaskReporter | None = None,
     ) -> list:
         """The skorch callbacks of a fit, in the order they run after each epoch:
-        the guard against a non-finite loss, the dev-set scorer, the learning-rate
-        schedule, the progress bar (``verbose >= 2``), copies of the user's
-        ``callbacks``, the ``reporter`` to scikit-learn's callbacks, and last the
-        rules that end training: no progress by ``tol`` (or, with ``"adaptive"``, a
-        learning rate lowered too far). ``partial_fit`` (``incremental``) runs one
-        epoch, without stopping rules or dev set."""
-        callbacks: list = [("non_finite_loss_guard", NonFiniteLossGuard())]
-        if dev is not None:
-            callbacks.append(("dev_score", dev))
-        watched, lower_is_better = (
-            ("train_loss", True) if dev is None else ("valid_score", False)
-        )
-        if self.learning_rate == "invscaling":
-            schedule = InvScaling(n_train, self.power_t)
-            callbacks.append(("lr_scheduler", LRScheduler(LambdaLR, lr_lambda=schedule)))
-        elif self.learning_rate == "adaptive" and not incremental:
-            plateau = LRScheduler(
-                ReduceLROnPlateau,
-                monitor=watched,
-                mode="min" if lower_is_better else "max",
-                factor=ADAPTIVE_FACTOR,
-                patience=self.n_iter_no_change,
-                threshold=self.tol,
-                threshold_mode="abs",
-            )
-            callbacks.append(("lr_scheduler", plateau))
+        the dev-set scorer, scikit-learn's stopping rule and learning-rate
+        schedules (``rule``), the guard against a non-finite loss, the progress bar
+        (``verbose >= 2``), copies of the user's ``callbacks``, the ``reporter`` to
+        scikit-learn's callbacks, and last the end of training when the rule says
+        so, so that every other callback sees the last epoch."""
+        callbacks: list = [] if dev is None else [("dev_score", dev)]
+        callbacks.append(("stopping_rule", rule))
+        callbacks.append(("non_finite_loss_guard", NonFiniteLossGuard()))
         if self.verbose >= 2:
             batches = math.ceil(n_train / batch_size)
             callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches)))
@@ -223,33 +325,23 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         callbacks += copy.deepcopy(self.callbacks or [])
         if reporter is not None:
             callbacks.append(("sklearn_callbacks", reporter))
-        if incremental:
-            return callbacks
-        patience = self.n_iter_no_change
-        if self.learning_rate == "adaptive":
-            callbacks.append(("stop_when_lr_below", StopWhenLRBelow(ADAPTIVE_MIN_LR)))
-            patience = self.max_epochs + 1  # plateaus lower the rate instead of stopping
-        stopper = EarlyStopping(
-            monitor=watched,
-            lower_is_better=lower_is_better,
-            patience=patience,
-            threshold=self.tol,
-            threshold_mode="abs",
-            load_best=dev is not None,
-        )
-        return [*callbacks, ("early_stopping", stopper)]
+        return [*callbacks, ("stop_training", StopTraining(rule))]
 
-    def _optimizer_params(self, batch_size: int, device: torch.device) -> dict:
+    def _check_callback_names(self) -> None:
+        for item in self.callbacks or []:
+            if isinstance(item, tuple) and item[0] in RESERVED_CALLBACK_NAMES:
+                raise ValueError(
+                    f"The callback name {item[0]!r} in callbacks is taken by one of "
+                    f"sknn's or skorch's own callbacks "
+                    f"({', '.join(RESERVED_CALLBACK_NAMES)}); give yours another name."
+                )
+
+    def _optimizer_params(self, device: torch.device) -> dict:
         """Keyword arguments of the torch optimizer, prefixed for skorch."""
         params = {"momentum": self.momentum, "nesterov": self.nesterov}
         params = params if self.optimizer == "sgd" else {}
         if _fused_available(OPTIMIZERS[self.optimizer], device.type):
             params["fused"] = True
-        if self.alpha > 0:
-            # scikit-learn's penalty alpha / 2 * ||W||^2 / batch_size, on weights only
-            params["param_groups"] = [
-                ("*weight", {"weight_decay": self.alpha / batch_size})
-            ]
         return {f"optimizer__{key}": value for key, value in params.items()}
 
     def _build_net(
@@ -257,7 +349,6 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         module_kwargs: dict,
         device: torch.device,
         seeds: tuple,
-        batch_size: int,
     ) -> TensorNet:
         init_seed, shuffle_seed, _ = seeds
         return TensorNet(
@@ -266,7 +357,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             criterion=self._criterion_class(),
             optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr,
-            **self._optimizer_params(batch_size, device),
+            **self._optimizer_params(device),
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             shuffle=self.shuffle,
@@ -288,6 +379,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         fit_data: FitData,
         incremental: bool = False,
         sample_weight: np.ndarray | None = None,
+        prepare=None,
     ):
         """Train on validated float32 ``X`` and encoded ``y``.
 
@@ -299,123 +391,259 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
 
         A fresh module, or with ``warm_start`` the fitted one (with a new optimizer,
         as scikit-learn's MLP does); with ``incremental`` (``partial_fit``), one
-        epoch that continues the fitted module and optimizer. With
-        ``early_stopping`` (not in ``partial_fit``), a ``validation_fraction`` of
-        the rows, stratified by ``stratify`` when given, is held out as a dev set.
+        epoch that continues the fitted module and optimizer, with the parameters
+        as they are now. With ``early_stopping`` (not in ``partial_fit``), a
+        ``validation_fraction`` of the rows, stratified by ``stratify`` when given,
+        is held out as a dev set. ``prepare(net, continuing)``, if given, adjusts
+        the net before training. A call that fails leaves the fitted net as it was.
         """
+        self._check_training_parameters(incremental)
+        device = resolve_device(self.device)
+        seeds = self._seeds()
+        X, y, sample_weight, stratify = _drop_absent_rows(X, y, sample_weight, stratify)
+        weights, peak = (
+            (None, 1.0) if sample_weight is None else _float32_weights(sample_weight)
+        )
+        dev = None
+        if self.early_stopping:
+            X, y, weights, dev = self._hold_out_dev_set(
+                X, y, weights, stratify, seeds[2], device
+            )
+        batch_size = min(self.batch_size, X.shape[0])
+        weights = None if weights is None else to_tensor(weights, device)
+        fitted = getattr(self, "net_", None)
+        continuing = fitted is not None and (incremental or self.warm_start)
+        if continuing:
+            self._check_same_network(fitted, module_kwargs)
+        snapshot = None
+        if incremental and fitted is not None:
+            net, snapshot = fitted, _NetSnapshot(fitted)
+        else:
+            net = self._build_net(module_kwargs, device, seeds).initialize()
+            if continuing:  # warm_start: the fitted weights, a copy of the history
+                net.module_.load_state_dict(fitted.module_.state_dict())
+                net.history_ = copy.deepcopy(fitted.history_)
+        try:
+            if snapshot is not None:
+                _move_net(net, device)
+                self._update_net(net, device)
+            if prepare is not None:
+                prepare(net, continuing)
+            # the penalty is divided by the batch's sum of the user's row weights
+            net.alpha = self.alpha / peak
+            self._train(
+                net,
+                TensorData(to_tensor(X, device), to_tensor(y, device), weights),
+                dev,
+                incremental=incremental,
+                continuing=continuing,
+                batch_size=batch_size,
+                fit_data=fit_data,
+            )
+        except BaseException:
+            if snapshot is not None:
+                snapshot.restore()
+            raise
+        return self
+
+    def _check_training_parameters(self, incremental: bool) -> None:
+        if incremental and hasattr(self, "net_"):
+            # scikit-learn's _fit_context validates only the first partial_fit;
+            # sknn applies parameters set since, so they are checked too
+            self._validate_params()
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
             raise ValueError(
                 "nesterov=True needs optimizer='sgd' and a momentum above 0; got "
                 f"optimizer={self.optimizer!r} and momentum={self.momentum}."
             )
-        device = resolve_device(self.device)
-        seeds = self._seeds()
-        if sample_weight is not None and not sample_weight.all():
-            if not sample_weight.any():
-                raise ValueError(
-                    "Every row has weight 0 (from sample_weight, or class_weight), so "
-                    "there is nothing to train on; give some rows a positive weight."
-                )
-            kept = sample_weight > 0
-            X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
-            stratify = None if stratify is None else stratify[kept]
-        weights = None if sample_weight is None else sample_weight.astype(np.float32)
-        dev = None
-        if self.early_stopping and not incremental:
-            arrays = (X, y) if weights is None else (X, y, weights)
-            split = train_test_split(
-                *arrays,
-                test_size=self.validation_fraction,
-                random_state=seeds[2],
-                stratify=stratify,
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        self._check_callback_names()
+
+    def _hold_out_dev_set(self, X, y, weights, stratify, seed: int, device):
+        """Split off ``validation_fraction`` of the rows as a dev set, as
+        scikit-learn's MLP does; returns the training part and a
+        :class:`DevScore` of the dev part."""
+        arrays = (X, y) if weights is None else (X, y, weights)
+        split = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            random_state=seed,
+            stratify=stratify,
+        )
+        X, X_dev, y, y_dev = split[:4]
+        weights, dev_weights = split[4:] or (None, None)
+        if X_dev.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or "
+                "the size of your dataset."
             )
-            X, X_dev, y, y_dev = split[:4]
-            weights, dev_weights = split[4:] or (None, None)
-            dev = DevScore(
-                to_tensor(X_dev, device),
-                to_tensor(y_dev, device),
-                self._scorer(),
-                None if dev_weights is None else to_tensor(dev_weights, device),
+        dev = DevScore(
+            to_tensor(X_dev, device),
+            to_tensor(y_dev, device),
+            self._scorer(),
+            None if dev_weights is None else to_tensor(dev_weights, device),
+        )
+        return X, y, weights, dev
+
+    def _check_same_network(self, net: TensorNet, module_kwargs: dict) -> None:
+        """Refuse to continue a fitted network whose shape the parameters changed."""
+        fitted = net.get_params_for("module")
+        changed = [
+            f"{key}={value!r} (fitted with {fitted[key]!r})"
+            for key, value in module_kwargs.items()
+            if key in fitted
+            and key not in ("n_features", "n_outputs")
+            and fitted[key] != value
+        ]
+        if changed:
+            raise ValueError(
+                f"partial_fit and warm_start continue the fitted network, whose shape "
+                f"cannot change, but {', '.join(changed)}. Fit a new model "
+                f"(warm_start=False) to change it."
             )
-        n_train = X.shape[0]
-        batch_size = min(self.batch_size, n_train)
-        fitted = getattr(self, "net_", None)
-        if incremental and fitted is not None:
-            net = fitted
-            _move_net(net, device)
-        else:
-            net = self._build_net(module_kwargs, device, seeds, batch_size).initialize()
-            if fitted is not None and self.warm_start:
-                net.module_.load_state_dict(fitted.module_.state_dict())
-                net.history_ = fitted.history_
+
+    def _update_net(self, net: TensorNet, device: torch.device) -> None:
+        """Apply the parameters set since the last call to a fitted net that
+        ``partial_fit`` continues, keeping its optimizer's state (momentum) and the
+        learning rate its schedule reached unless ``lr`` itself was changed."""
+        net.batch_size, net.shuffle, net.verbose = (
+            self.batch_size,
+            self.shuffle,
+            self.verbose,
+        )
+        old = net.optimizer_
+        lr = old.param_groups[0]["lr"]
+        if old.param_groups[0].get("initial_lr", self.lr) != self.lr:
+            lr = self.lr  # set by the user since the last call
+        wanted = self._optimizer_params(device)
+        current = {
+            key: value for key, value in vars(net).items() if key.startswith("optimizer__")
+        }
+        if type(old) is not OPTIMIZERS[self.optimizer] or current != wanted:
+            for key in current:
+                delattr(net, key)
+            for key, value in wanted.items():
+                setattr(net, key, value)
+            net.optimizer, net.lr = OPTIMIZERS[self.optimizer], self.lr
+            net.initialize_optimizer()
+            if type(old) is type(net.optimizer_):  # the same kind: keep its state
+                for param, state in old.state.items():
+                    net.optimizer_.state[param] = state
+        for group in net.optimizer_.param_groups:
+            group["lr"], group["initial_lr"] = lr, self.lr
+
+    def _stopping_state(self, continuing: bool) -> StoppingState:
+        """Where scikit-learn's stopping rule starts: afresh, or where the last
+        call left it (its count, best loss or dev score, samples seen)."""
+        if not continuing:
+            return StoppingState()
+        same_watch = (self.best_loss_ is None) == bool(self.early_stopping)
+        return StoppingState(
+            self._no_improvement_count if same_watch else 0,
+            math.inf if self.best_loss_ is None else self.best_loss_,
+            -math.inf
+            if self.best_validation_score_ is None
+            else self.best_validation_score_,
+            self.t_,
+        )
+
+    def _train(
+        self,
+        net: TensorNet,
+        data: TensorData,
+        dev: DevScore | None,
+        *,
+        incremental: bool,
+        continuing: bool,
+        batch_size: int,
+        fit_data: FitData,
+    ) -> None:
+        """Run the epochs of one call on the prepared ``net``; set the fitted
+        attributes."""
+        n_train = len(data)
         net.max_epochs = 1 if incremental else self.max_epochs
         context = reporter = None
         if hasattr(self, "_init_callback_context"):  # scikit-learn >= 1.9
             context = self._init_callback_context(max_subtasks=net.max_epochs)
             context.call_on_fit_task_begin(estimator=self, **fit_data.hook_kwargs)
             reporter = FitTaskReporter(context, self, fit_data)
-        net.callbacks = self._training_callbacks(
-            dev, n_train, batch_size, incremental, reporter
+        rule = StoppingRule(
+            self._stopping_state(continuing),
+            n_train,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            learning_rate=self.learning_rate,
+            power_t=self.power_t,
+            dev=dev is not None,
+            can_stop=not incremental,
+            verbose=bool(self.verbose),
         )
+        net.callbacks = self._training_callbacks(dev, rule, n_train, batch_size, reporter)
         net.initialize_callbacks()
-        for group in net.optimizer_.param_groups:  # schedules resume from here
+        for group in net.optimizer_.param_groups:  # schedules start from here
             group.setdefault("initial_lr", group["lr"])
         epochs_before = len(_completed_epochs(net))
-        weights = None if weights is None else to_tensor(weights, device)
         try:
-            net.partial_fit(
-                TensorData(to_tensor(X, device), to_tensor(y, device), weights), None
-            )
+            net.partial_fit(data, None)
         finally:
             if reporter is not None:
                 reporter.release()  # the fitted net must not hold the data
-        self._record_training(net, incremental, epochs_before)
+        self._record_training(net, rule, incremental, epochs_before)
         if context is not None:
             context.call_on_fit_task_end(
                 estimator=self, **fit_data.hook_kwargs, reconstruction_attributes={}
             )
-        return self
 
     def _record_training(
-        self, net: TensorNet, incremental: bool, epochs_before: int
+        self, net: TensorNet, rule: StoppingRule, incremental: bool, epochs_before: int
     ) -> None:
-        """Set the fitted attributes from the net's history (all epochs run, over
-        warm starts and ``partial_fit`` calls); say how training ended."""
+        """Set the fitted attributes as scikit-learn's MLP does: ``n_iter_`` counts
+        the epochs of this call, ``loss_curve_`` (and ``validation_scores_``) all
+        epochs since the model was last fitted anew; say how training ended."""
         epochs = _completed_epochs(net)
         self.net_ = net
-        self.n_iter_ = len(epochs)
-        self.loss_curve_ = [epoch["train_loss"] for epoch in epochs]
-        if self.early_stopping and not incremental:
-            # NaN for epochs run without a dev set (by partial_fit)
-            self.validation_scores_ = [epoch.get("valid_score", np.nan) for epoch in epochs]
-            self.best_validation_score_ = float(np.nanmax(self.validation_scores_))
+        self.n_iter_ = len(epochs) - epochs_before
+        self.t_ = rule.state_.samples_seen
+        self.loss_curve_ = [_epoch_loss(epoch) for epoch in epochs]
+        self._no_improvement_count = rule.state_.no_improvement_count
+        has_scores = any("valid_score" in epoch for epoch in epochs)
+        # NaN for the epochs run without a dev set (by partial_fit)
+        scores = [epoch.get("valid_score", math.nan) for epoch in epochs]
+        if self.early_stopping:
             self.best_loss_ = None
+            self.best_validation_score_ = rule.state_.best_score
         else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_, default=None)
-        self._warn_how_training_ended(dict(net.callbacks_), self.n_iter_ - epochs_before)
+            self.best_loss_ = rule.state_.best_loss
+            if not has_scores:
+                self.best_validation_score_ = None
+        self.validation_scores_ = scores if has_scores else None
+        self._warn_how_training_ended(dict(net.callbacks_), self.n_iter_, incremental)
 
-    def _warn_how_training_ended(self, callbacks: dict, epochs_run: int) -> None:
+    def _warn_how_training_ended(
+        self, callbacks: dict, epochs_run: int, incremental: bool
+    ) -> None:
         guard = callbacks["non_finite_loss_guard"]
-        stopper = callbacks.get("early_stopping")
-        lr_floor = callbacks.get("stop_when_lr_below")
+        rule = callbacks["stopping_rule"]
         reporter = callbacks.get("sklearn_callbacks")
-        epochs_asked = self.max_epochs if stopper is not None else 1
+        epochs_asked = 1 if incremental else self.max_epochs
         if guard.diverged_epoch_ is not None:
+            kept = (
+                "the weights of its best dev score"
+                if self.early_stopping and np.isfinite(self.best_validation_score_)
+                else f"its weights after epoch {guard.kept_epochs_} (0: the initial "
+                f"weights), the last that gave a finite loss"
+            )
             warnings.warn(
                 f"Training diverged: the training loss became {guard.diverged_loss_} in "
                 f"epoch {guard.diverged_epoch_}, so training stopped. The model keeps "
-                f"its weights after epoch {guard.kept_epochs_} (0: the initial weights), "
-                f"the last that gave a finite loss. The learning rate lr={self.lr} is "
-                f"probably too large for this data; try a smaller one.",
+                f"{kept}. The learning rate lr={self.lr} is probably too large for "
+                f"this data; try a smaller one.",
                 RuntimeWarning,
-                stacklevel=6,
+                stacklevel=7,
             )
-        elif stopper is not None and stopper.misses_ >= stopper.patience:
+        elif rule.stop_:
             return  # converged by the tol / n_iter_no_change rule
-        elif lr_floor is not None and lr_floor.stopped_:
-            return  # "adaptive" lowered the learning rate to its floor
         elif reporter is not None and reporter.stopped_:
             return  # a scikit-learn callback asked to stop
         elif epochs_run < epochs_asked:
@@ -424,17 +652,17 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 f"Training was interrupted after {epochs_run} of {epochs_asked} "
                 f"epochs; the model keeps the weights learned so far.",
                 UserWarning,
-                stacklevel=6,
+                stacklevel=7,
             )
-        elif stopper is not None:
+        elif not incremental:
             watched = "dev score" if self.early_stopping else "training loss"
             warnings.warn(
-                f"Training stopped at max_epochs={self.max_epochs} before the {watched} "
-                f"stopped improving by tol={self.tol} for n_iter_no_change="
-                f"{self.n_iter_no_change} epochs. Raise max_epochs (or lr) to train "
-                f"to convergence.",
+                f"Training stopped at max_epochs={self.max_epochs} before more than "
+                f"n_iter_no_change={self.n_iter_no_change} epochs in a row failed to "
+                f"improve the best {watched} by tol={self.tol}. Raise max_epochs (or "
+                f"lr) to train to convergence.",
                 ConvergenceWarning,
-                stacklevel=6,
+                stacklevel=7,
             )
 
     def _forward(self, X, through=None) -> np.ndarray:

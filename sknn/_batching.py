@@ -27,13 +27,17 @@ class SparseRows:
     Parameters
     ----------
     matrix : scipy.sparse matrix or array
-        Any sparse format; converted once to CSR with summed duplicates.
+        Any sparse format; converted once to CSR with summed duplicates (on a
+        copy: the caller's matrix is never changed).
     device : torch.device
     """
 
     def __init__(self, matrix, device: torch.device) -> None:
         csr = sparse.csr_matrix(matrix)
-        csr.sum_duplicates()
+        if not csr.has_canonical_format:
+            # csr_matrix may share the caller's arrays, which summing rewrites
+            csr = csr.copy()
+            csr.sum_duplicates()
         self.shape = csr.shape
         self.dtype = torch.from_numpy(np.empty(0, csr.dtype)).dtype
         self.device = device

@@ -3,13 +3,14 @@
 * :class:`DevScore` scores the dev (validation) set at the end of every epoch;
 * :class:`NonFiniteLossGuard` stops training at the first NaN or infinite loss and
   puts back the weights of the last epoch whose loss was finite;
+* :class:`StoppingRule` is scikit-learn's MLP rule for stopping and for its
+  learning-rate schedules, and :class:`StopTraining` ends training when it says so;
 * :class:`EpochLog` prints ``verbose=1``'s line per epoch.
-
-Stopping on a score that no longer improves is skorch's own ``EarlyStopping``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -88,7 +89,9 @@ class DevScore(Callback):
     weight : torch.Tensor or None, default=None
         Weight of each dev row in the loss and the score.
 
-    The history gets ``valid_loss`` (the training criterion) and ``valid_score``.
+    The history gets ``valid_loss`` (the training criterion) and ``valid_score``;
+    a score that is not finite (the weights diverged) is recorded as NaN, as
+    scikit-learn's MLP does.
     """
 
     def __init__(
@@ -114,8 +117,11 @@ class DevScore(Callback):
             )
             target = self.y if self.weight is None else Weighted(self.y, self.weight)
             loss = net.get_loss(output, target).item()
+        # outputs of diverged weights score NaN, not whatever argmax makes of them
+        finite = bool(torch.isfinite(output).all())
+        score = self.scorer(output, self.y, self.weight) if finite else math.nan
         net.history.record("valid_loss", loss)
-        net.history.record("valid_score", self.scorer(output, self.y, self.weight))
+        net.history.record("valid_score", score if math.isfinite(score) else math.nan)
 
     def on_train_end(self, net, **kwargs):
         self.X = self.y = self.weight = None
@@ -187,42 +193,153 @@ class EpochLog(PrintLog):
         return text
 
 
-class InvScaling:
-    """Learning-rate factor ``1 / (samples_seen + 1) ** power_t``, stepped each epoch.
+class StoppingState(NamedTuple):
+    """What scikit-learn's stopping rule carries from one call of ``fit`` (with
+    ``warm_start``) or ``partial_fit`` to the next."""
 
-    scikit-learn's ``learning_rate="invscaling"``, as a ``lr_lambda`` for
-    :class:`torch.optim.lr_scheduler.LambdaLR` (a class, so that it pickles).
-    """
-
-    def __init__(self, n_samples: int, power_t: float) -> None:
-        self.n_samples = n_samples
-        self.power_t = power_t
-
-    def __call__(self, epoch: int) -> float:
-        return 1.0 / (epoch * self.n_samples + 1) ** self.power_t
+    no_improvement_count: int = 0
+    best_loss: float = math.inf
+    best_score: float = -math.inf
+    samples_seen: int = 0
 
 
-class StopWhenLRBelow(Callback):
-    """Stop training once the learning rate has been lowered below ``min_lr``.
+class StoppingRule(Callback):
+    """scikit-learn's MLP rule for when to stop, and its learning-rate schedules.
 
-    Ends scikit-learn's ``learning_rate="adaptive"`` schedule, whose plateaus lower
-    the learning rate instead of stopping.
+    After every epoch, as ``MLPClassifier`` / ``MLPRegressor`` do with
+    ``solver="sgd"``: without a dev set, the epoch counts as no improvement when
+    its training loss is above ``best_loss - tol``, where ``best_loss`` is the
+    lowest loss so far; with one, when its dev score is below
+    ``best_score + tol``, where ``best_score`` is the highest so far (and the
+    weights of that epoch are kept). An improvement sets the count back to 0.
+    Once the count exceeds ``n_iter_no_change``, training stops; with
+    ``learning_rate="adaptive"`` the learning rate is divided by 5 and the count
+    set back to 0 instead, until the rate is at most 1e-6. ``"invscaling"`` sets
+    the rate of the next epoch to ``lr / (samples_seen + 1) ** power_t``.
+
+    Parameters
+    ----------
+    state : StoppingState
+        Where the count, the references and the samples seen start from.
+    n_train : int
+        Training rows per epoch.
+    tol, n_iter_no_change, learning_rate, power_t
+        As the estimators' parameters.
+    dev : bool
+        Whether a dev set is scored (``valid_score`` in the history).
+    can_stop : bool
+        False in ``partial_fit``: the rule keeps count (and lowers an adaptive
+        rate) but never ends training.
+    verbose : bool, default=False
+        Print scikit-learn's message when the rule acts.
 
     Attributes
     ----------
-    stopped_ : bool
-        Whether this callback ended training.
+    state_ : StoppingState
+        The rule's state after the last epoch.
+    stop_ : bool
+        Whether the rule asks to stop (:class:`StopTraining` acts on it).
+    best_weights_ : dict or None
+        With a dev set, the module's weights at the best dev score of this fit.
     """
 
-    def __init__(self, min_lr: float = 1e-6) -> None:
+    def __init__(
+        self,
+        state: StoppingState,
+        n_train: int,
+        *,
+        tol: float,
+        n_iter_no_change: float,
+        learning_rate: str,
+        power_t: float,
+        dev: bool,
+        can_stop: bool,
+        min_lr: float = 1e-6,
+        factor: float = 0.2,
+        verbose: bool = False,
+    ) -> None:
+        self.state = state
+        self.n_train = n_train
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.dev = dev
+        self.can_stop = can_stop
         self.min_lr = min_lr
+        self.factor = factor
+        self.verbose = verbose
 
     def on_train_begin(self, net, **kwargs):
-        self.stopped_ = False
+        self.state_ = self.state
+        self.stop_ = False
+        self.best_weights_ = None
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.learning_rate != "constant":
+            net.history.record("event_lr", net.optimizer_.param_groups[0]["lr"])
 
     def on_epoch_end(self, net, **kwargs):
-        if net.optimizer_.param_groups[0]["lr"] < self.min_lr:
-            self.stopped_ = True
+        epoch = net.history[-1]
+        count, best_loss, best_score, seen = self.state_
+        seen += self.n_train
+        if self.dev:
+            score = epoch.get("valid_score", math.nan)
+            if "train_nonfinite_loss" in epoch:  # diverged: its weights are dropped
+                score = math.nan
+                net.history.record("valid_score", score)
+            count = count + 1 if score < best_score + self.tol else 0
+            if score > best_score:
+                best_score = score
+                self.best_weights_ = {
+                    key: value.detach().clone()
+                    for key, value in net.module_.state_dict().items()
+                }
+        else:
+            loss = epoch.get("train_loss", epoch.get("train_nonfinite_loss", math.nan))
+            count = count + 1 if loss > best_loss - self.tol else 0
+            best_loss = min(best_loss, loss) if loss == loss else best_loss
+        groups = net.optimizer_.param_groups
+        if self.learning_rate == "invscaling":
+            for group in groups:
+                group["lr"] = group["initial_lr"] / (seen + 1) ** self.power_t
+        if count > self.n_iter_no_change:
+            watched = "Validation score" if self.dev else "Training loss"
+            message = (
+                f"{watched} did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive epochs."
+            )
+            if self.learning_rate == "adaptive" and groups[0]["lr"] > self.min_lr:
+                for group in groups:
+                    group["lr"] *= self.factor
+                count = 0
+                message += f" Setting learning rate to {groups[0]['lr']:f}"
+            else:
+                self.stop_ = self.can_stop
+                if self.learning_rate == "adaptive":
+                    message += " Learning rate too small."
+                message += " Stopping." if self.can_stop else ""
+            if self.verbose:
+                print(message)
+        self.state_ = StoppingState(count, best_loss, best_score, seen)
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_weights_ is not None:  # the weights of the best dev score
+            net.module_.load_state_dict(self.best_weights_)
+            self.best_weights_ = None
+
+
+class StopTraining(Callback):
+    """End training after an epoch at which :class:`StoppingRule` says to stop.
+
+    It runs after every other callback, so that they all see the last epoch.
+    """
+
+    def __init__(self, rule: StoppingRule) -> None:
+        self.rule = rule
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.rule.stop_:
             raise KeyboardInterrupt  # skorch's way to end the training loop
 
 

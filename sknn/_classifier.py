@@ -10,6 +10,7 @@ from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -70,18 +71,20 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         with ``optimizer="sgd"``.
     nesterov : bool, default=False
         Use Nesterov's momentum (needs ``optimizer="sgd"`` and ``momentum > 0``).
-    alpha : float, default=0.0
-        Strength of the L2 penalty on the weights (not the biases), with
-        scikit-learn's scaling: ``alpha / 2 * ||W||^2`` divided by the batch size.
-        ``loss_curve_`` does not include it.
+    alpha : float, default=0.1
+        Strength of the L2 penalty on the weights (not the biases), as in
+        scikit-learn's MLP: each mini-batch's loss gains ``alpha / 2 * ||W||^2``
+        divided by its number of rows, or with ``sample_weight`` by the sum of its
+        rows' weights (so integer weights act as repeated rows), and
+        ``loss_curve_`` includes it. 0 turns it off.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         How the learning rate changes between epochs, as in scikit-learn's MLP:
         ``"constant"`` keeps ``lr``; ``"invscaling"`` uses
-        ``lr / (samples_seen + 1) ** power_t``; ``"adaptive"`` divides it by 5 each
-        time the training loss (or the dev score, with ``early_stopping``) has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, instead of stopping,
-        and stops once it is below 1e-6. The rate of each epoch is in
-        ``net_.history[:, "event_lr"]`` (with a schedule).
+        ``lr / (t_ + 1) ** power_t`` for each epoch, ``t_`` the training rows seen
+        before it; ``"adaptive"`` divides it by 5 each time the stopping rule
+        (see ``n_iter_no_change``) would stop training, and stops once it is at
+        most 1e-6. Schedules go on over ``partial_fit`` calls. The rate of each
+        epoch is in ``net_.history[:, "event_lr"]`` (with a schedule).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     batch_size : int, default=200
@@ -93,22 +96,30 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Reorder the training rows at every epoch.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues from the fitted weights (with a fresh
-        optimizer) instead of starting anew; ``n_iter_`` and ``loss_curve_`` go on
-        counting.
+        optimizer) instead of starting anew, as scikit-learn's MLP does:
+        ``loss_curve_``, ``t_`` and the stopping rule's count and best loss (or dev
+        score) go on from the last fit, and ``n_iter_`` counts this fit's epochs.
+        The network's shape cannot change.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows (stratified by class)
-        as a dev set, score it (accuracy) after every epoch, stop when that score
-        has not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the
-        weights of the epoch with the best dev score. When False, training stops when the
-        training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        Hold out ``validation_fraction`` of the training rows (stratified by class) as a dev
+        set, score it (accuracy) after every epoch, let that score decide when to
+        stop (see ``n_iter_no_change``), and keep the weights of the epoch with the
+        best dev score. When False, the training loss decides. Not for
+        ``partial_fit``, which raises a ``ValueError``.
     validation_fraction : float, default=0.1
         Share of the training rows held out as the dev set, in (0, 1). Only used
-        when ``early_stopping`` is True.
+        when ``early_stopping`` is True; a dev set of fewer than 2 rows raises a
+        ``ValueError``.
     tol : float, default=1e-4
-        The improvement of the training loss (or of the dev score, with
-        ``early_stopping``) that counts as progress.
-    n_iter_no_change : int, default=10
-        Number of epochs without progress after which training stops.
+        An epoch makes progress when its training loss is below the lowest so far
+        (``best_loss_``) by more than ``tol``; with ``early_stopping``, when its dev
+        score is at least the highest so far (``best_validation_score_``) plus
+        ``tol``.
+    n_iter_no_change : int or np.inf, default=10
+        Training stops once more than ``n_iter_no_change`` consecutive epochs made
+        no progress (scikit-learn's MLP rule: with ``n_iter_no_change=10``, the
+        11th such epoch is the last). ``np.inf`` never stops before
+        ``max_epochs``.
     device : str or torch.device, default="cpu"
         Where training and prediction run: ``"cpu"``, ``"cuda"``, ``"cuda:N"``,
         ``"mps"``, a ``torch.device``, or ``"auto"`` (CUDA if present, then MPS,
@@ -144,19 +155,30 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Names of features seen during ``fit``. Defined only when ``X`` has
         feature names that are all strings.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run by the last call to ``fit`` (1 after ``partial_fit``),
+        as in scikit-learn's MLP.
+    t_ : int
+        Number of training rows seen by the optimizer, over all epochs since the
+        model was last fitted anew (over ``warm_start`` fits and ``partial_fit``
+        calls).
     loss_curve_ : list of float
-        Mean cross-entropy over each epoch.
+        Mean cross-entropy over each epoch, for every epoch since the model was
+        last fitted anew. The loss of an epoch in which training diverged is NaN
+        or infinite (and ends the list).
     best_loss_ : float or None
-        Lowest value of ``loss_curve_``; None with ``early_stopping``.
+        Lowest training loss so far (the stopping rule's reference); None with
+        ``early_stopping``.
     validation_scores_ : list of float or None
-        Accuracy on the dev set after each epoch, with ``early_stopping``; else None.
+        Accuracy on the dev set after each epoch, with ``early_stopping`` (NaN for
+        an epoch run without a dev set, or whose weights diverged); else None.
     best_validation_score_ : float or None
-        Highest value of ``validation_scores_`` (the weights kept are from that
-        epoch), with ``early_stopping``; else None.
+        Highest dev score so far (the stopping rule's reference; the weights kept
+        are from that epoch), with ``early_stopping``; -inf when no epoch scored a
+        finite value; else None.
     net_ : skorch.NeuralNet
-        The skorch net that trained the module; ``net_.history`` has per-epoch and
-        per-batch records.
+        The skorch net that trained the module; ``net_.history`` has a record per
+        epoch (and per-batch records only when a callback acts per batch, such as
+        ``verbose=2``'s progress bar).
     module_ : torch.nn.Module
         The fitted :class:`sknn._modules.ReLUMLP`; ``module_.layers`` is the
         ``torch.nn.Sequential`` of linear layers and ReLUs.
@@ -202,7 +224,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         optimizer="sgd",
         momentum=0.9,
         nesterov=False,
-        alpha=0.0,
+        alpha=0.1,
         learning_rate="constant",
         power_t=0.5,
         batch_size=200,
@@ -294,8 +316,13 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         """Train for one epoch on ``X`` and ``y``, continuing from the last call.
 
         For data that arrives in chunks, or does not fit in memory at once. The
-        first call builds the network; stopping rules and ``early_stopping`` do not
-        apply.
+        first call builds the network. Each call applies the parameters as they
+        are then (``lr``, ``momentum``, ``alpha``, ``batch_size``, ``shuffle``,
+        ``optimizer``, ``learning_rate``, a ``class_weight`` dict...), keeping the
+        optimizer's state; the network's shape, the classes and ``random_state``
+        are those of the first call. Training never stops early here, but the
+        stopping rule keeps count, so that ``learning_rate="adaptive"`` lowers the
+        rate on plateaus; ``early_stopping=True`` raises a ``ValueError``.
 
         Parameters
         ----------
@@ -305,7 +332,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             Its class labels, all among ``classes``; or its 0/1 label indicators.
         classes : array-like of shape (n_classes,), default=None
             Every class that any chunk may hold. Required in the first call (except
-            for multilabel ``y``, whose width gives the labels), ignored after.
+            for multilabel ``y``, whose width gives the labels); in later calls it
+            may be left out, and if given must be the same classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row of the chunk, as in :meth:`fit`.
 
@@ -319,33 +347,9 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             X, y = self._validate_training_data(X, y, reset=first_call)
             sample_weight = self._validate_sample_weight(sample_weight, X)
             if first_call:
-                if classes is None and y.ndim == 1:
-                    raise ValueError(
-                        "classes must be passed on the first call to partial_fit."
-                    )
-                if isinstance(self.class_weight, str):
-                    raise ValueError(
-                        "class_weight='balanced' needs all the training data at once, so "
-                        "partial_fit cannot use it; pass class_weight as a dict."
-                    )
-                labels = (
-                    np.arange(y.shape[1]) if y.ndim == 2 else np.unique(np.asarray(classes))
-                )
-                self._set_classes(labels, y)
-                self.class_weight_ = self._weigh_classes(None, None)
-            if y.ndim == 2 and (not self._multilabel or y.shape[1] != len(self.classes_)):
-                fitted = len(self.classes_) if self._multilabel else "1-D class labels"
-                raise ValueError(
-                    f"`y` has {y.shape[1]} label columns, but {type(self).__name__} was "
-                    f"fitted with {fitted}."
-                )
-            if y.ndim == 1:
-                unseen = np.setdiff1d(np.unique(y), self.classes_)
-                if self._multilabel or len(unseen):
-                    raise ValueError(
-                        f"`y` has classes not in `self.classes_`: {np.unique(y)}. "
-                        f"`self.classes_` has {self.classes_}."
-                    )
+                self._start_stream(classes, y)
+            else:
+                self._check_stream(classes, y)
             y_encoded = self._encode(y)
             return self._fit(
                 X,
@@ -355,6 +359,49 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
                 incremental=True,
                 sample_weight=self._row_weights(y_encoded, sample_weight),
             )
+
+    def _start_stream(self, classes, y) -> None:
+        """Set the classes and class weights at the first call to ``partial_fit``."""
+        if classes is None and y.ndim == 1:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs all the training data at once, so "
+                "partial_fit cannot use it; pass class_weight as a dict."
+            )
+        labels = np.arange(y.shape[1]) if y.ndim == 2 else np.unique(np.asarray(classes))
+        self._set_classes(labels, y)
+        self._check_labels(y)
+        self.class_weight_ = self._weigh_classes(None, None)
+
+    def _check_stream(self, classes, y) -> None:
+        """Check a later chunk of ``partial_fit`` against the classes of the
+        first; apply a ``class_weight`` dict set since (``"balanced"`` keeps the
+        weights ``fit`` computed)."""
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"`classes={np.asarray(classes)!r}` is not the same as on last call "
+                f"to partial_fit, was: {self.classes_!r}"
+            )
+        self._check_labels(y)
+        if not isinstance(self.class_weight, str):
+            self.class_weight_ = self._weigh_classes(None, None)
+
+    def _check_labels(self, y) -> None:
+        """Check that ``y`` fits the classes (or label columns) being learned."""
+        if y.ndim == 2 and (not self._multilabel or y.shape[1] != len(self.classes_)):
+            fitted = len(self.classes_) if self._multilabel else "1-D class labels"
+            raise ValueError(
+                f"`y` has {y.shape[1]} label columns, but {type(self).__name__} was "
+                f"fitted with {fitted}."
+            )
+        if y.ndim == 1:
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if self._multilabel or len(unseen):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`: {np.unique(y)}. "
+                    f"`self.classes_` has {self.classes_}."
+                )
 
     def _validate_training_data(self, X, y, reset: bool):
         """Validate ``X`` (as float32) and the labels: 1-D labels, or a 2-D 0/1
@@ -415,6 +462,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             ).astype(np.float64)
             total = counts.sum() / len(self.classes_)
             return np.divide(total, counts, out=np.zeros_like(counts), where=counts > 0)
+        # scikit-learn's check and error for labels that are not classes
+        compute_class_weight(self.class_weight, classes=self.classes_, y=self.classes_)
         weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
         if not (np.isfinite(weights).all() and (weights >= 0).all()):
             raise ValueError(
@@ -429,7 +478,10 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         if self.class_weight is None:
             return sample_weight
         weights = self.class_weight_[y_encoded]
-        return weights if sample_weight is None else weights * sample_weight
+        if sample_weight is None:
+            return weights
+        with np.errstate(over="ignore"):  # an overflow is refused by _fit
+            return weights * sample_weight
 
     def _criterion_class(self) -> type[torch.nn.Module]:
         return torch.nn.BCEWithLogitsLoss if self._multilabel else torch.nn.CrossEntropyLoss

@@ -17,7 +17,9 @@ subclass changes only where data and weights come from:
   outside a terminal (:class:`~sknn._callbacks.EpochLog`), and leaves the
   training loss to ``run_single_epoch``;
 * ``get_loss`` averages the criterion's per-element losses, weighing rows when the
-  targets come with weights (:class:`~sknn._batching.Weighted`).
+  targets come with weights (:class:`~sknn._batching.Weighted`), and in training
+  adds scikit-learn's L2 penalty ``alpha / 2 * sum ||W||^2`` divided by the batch's
+  rows (or the sum of its row weights), as scikit-learn's MLP does.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 
-from ._backprop import linear_chain, loss_and_grads, loss_kind, sgd_step
+from ._backprop import add_l2_penalty, linear_chain, loss_and_grads, loss_kind, sgd_step
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
 from ._modules import build_module
@@ -64,14 +66,20 @@ class TensorNet(NeuralNet):
         Seed of the initial weights.
     shuffle_seed : int, default=0
         Seed of the order of the training rows.
+    alpha : float, default=0.0
+        Strength of the L2 penalty on the weight matrices (parameters named
+        ``*weight``), divided by each training batch's rows or sum of row weights.
     """
 
-    def __init__(self, module, *args, shuffle=True, init_seed=0, shuffle_seed=0, **kwargs):
+    def __init__(
+        self, module, *args, shuffle=True, init_seed=0, shuffle_seed=0, alpha=0.0, **kwargs
+    ):
         kwargs.setdefault("criterion__reduction", "none")  # get_loss averages
         super().__init__(module, *args, **kwargs)
         self.shuffle = shuffle
         self.init_seed = init_seed
         self.shuffle_seed = shuffle_seed
+        self.alpha = alpha
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -115,13 +123,18 @@ class TensorNet(NeuralNet):
         by_hand = chain is not None and kind is not None
         step = sgd_step(optimizer) or optimizer.step
         losses, sizes = [], []
+        alpha, weights = self.alpha, [layer.weight for layer in chain or []]
         if by_hand:
             with torch.no_grad():
                 for X_batch, y_batch in iterator:
                     y, weight = (
                         y_batch if isinstance(y_batch, Weighted) else (y_batch, None)
                     )
-                    losses.append(loss_and_grads(chain, kind, X_batch, y, weight))
+                    loss = loss_and_grads(chain, kind, X_batch, y, weight)
+                    if alpha:
+                        total = len(X_batch) if weight is None else weight.sum()
+                        loss = loss + add_l2_penalty(weights, alpha, total)
+                    losses.append(loss)
                     step()
                     sizes.append(len(X_batch))
         else:
@@ -172,9 +185,20 @@ class TensorNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The mean loss of a batch: the mean over all elements, or with
         :class:`~sknn._batching.Weighted` targets, the weighted mean of each row's
-        loss (its mean over outputs), normalised by the sum of the weights."""
+        loss (its mean over outputs), normalised by the sum of the weights; in
+        training, plus the L2 penalty of ``alpha``."""
         if not isinstance(y_true, Weighted):
-            return self.criterion_(y_pred, y_true).mean()
-        losses = self.criterion_(y_pred, y_true.y)
-        row_losses = losses.reshape(len(losses), -1).mean(dim=1)
-        return (row_losses * y_true.weight).sum() / y_true.weight.sum()
+            loss, total = self.criterion_(y_pred, y_true).mean(), len(y_pred)
+        else:
+            losses = self.criterion_(y_pred, y_true.y)
+            row_losses = losses.reshape(len(losses), -1).mean(dim=1)
+            total = y_true.weight.sum()
+            loss = (row_losses * y_true.weight).sum() / total
+        if training and self.alpha:
+            squares = sum(
+                param.square().sum()
+                for name, param in self.module_.named_parameters()
+                if name.endswith("weight")
+            )
+            loss = loss + 0.5 * self.alpha * squares / total
+        return loss

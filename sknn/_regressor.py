@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -10,9 +11,50 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseSGDNetwork
+from ._base import BaseSGDNetwork, relative_weights
 from ._callbacks import FitData, r2
 from ._modules import ACTIVATIONS, SumOfSigmoids
+
+
+def _power_of_two_below(values: np.ndarray) -> np.ndarray:
+    """The power of two at or just below each value (1 for 0 or non-finite
+    values)."""
+    usable = (values > 0) & np.isfinite(values)
+    exponents = np.frexp(np.where(usable, values, 1.0))[1] - 1
+    return np.where(usable, np.ldexp(1.0, exponents), 1.0)
+
+
+def _weighted_moments(rows: np.ndarray, weights) -> tuple[np.ndarray, np.ndarray]:
+    """The (weighted) mean and standard deviation of each column, computed on the
+    columns divided by a power of two near their largest magnitude (which changes
+    no digit), so that targets near float64's limits do not overflow; refuses a
+    target whose spread cannot be held."""
+    with np.errstate(over="ignore"):
+        spread = rows.max(axis=0) - rows.min(axis=0)
+    if not np.isfinite(spread).all():
+        raise ValueError("y is too large: its range overflows float64. Rescale y.")
+    peak = _power_of_two_below(np.abs(rows).max(axis=0))
+    scaled = rows / peak
+    mean = np.average(scaled, axis=0, weights=weights)
+    scale = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
+    with np.errstate(over="ignore"):
+        mean, scale = mean * peak, scale * peak
+    if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+        raise ValueError("y is too large: its mean or spread overflows float64. Rescale y.")
+    return mean, scale
+
+
+def _widened_scale(scale: np.ndarray, mean: np.ndarray, rows, weights) -> np.ndarray:
+    """The target's scale for a continued fit: as fitted, but a column with scale 0
+    (constant so far) takes the root mean square distance of the new targets from
+    its mean, so that later data can move its predictions."""
+    if (scale > 0).all():
+        return scale
+    with np.errstate(over="ignore"):
+        peak = _power_of_two_below(np.abs(rows - mean).max(axis=0))
+        spread = np.sqrt(np.average(((rows - mean) / peak) ** 2, axis=0, weights=weights))
+        spread = spread * peak
+    return np.where(scale > 0, scale, spread)
 
 
 class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
@@ -52,17 +94,19 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
     nesterov : bool, default=False
         Use Nesterov's momentum (needs ``optimizer="sgd"`` and ``momentum > 0``).
     alpha : float, default=0.0
-        Strength of the L2 penalty on the weights (not the biases), with
-        scikit-learn's scaling: ``alpha / 2 * ||W||^2`` divided by the batch size.
-        ``loss_curve_`` does not include it.
+        Strength of the L2 penalty on the weights (not the biases), as in
+        scikit-learn's MLP: each mini-batch's loss gains ``alpha / 2 * ||W||^2``
+        divided by its number of rows, or with ``sample_weight`` by the sum of its
+        rows' weights (so integer weights act as repeated rows), and
+        ``loss_curve_`` includes it.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         How the learning rate changes between epochs, as in scikit-learn's MLP:
         ``"constant"`` keeps ``lr``; ``"invscaling"`` uses
-        ``lr / (samples_seen + 1) ** power_t``; ``"adaptive"`` divides it by 5 each
-        time the training loss (or the dev score, with ``early_stopping``) has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, instead of stopping,
-        and stops once it is below 1e-6. The rate of each epoch is in
-        ``net_.history[:, "event_lr"]`` (with a schedule).
+        ``lr / (t_ + 1) ** power_t`` for each epoch, ``t_`` the training rows seen
+        before it; ``"adaptive"`` divides it by 5 each time the stopping rule
+        (see ``n_iter_no_change``) would stop training, and stops once it is at
+        most 1e-6. Schedules go on over ``partial_fit`` calls. The rate of each
+        epoch is in ``net_.history[:, "event_lr"]`` (with a schedule).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     batch_size : int, default=200
@@ -74,22 +118,30 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         Reorder the training rows at every epoch.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues from the fitted weights (with a fresh
-        optimizer) instead of starting anew; ``n_iter_`` and ``loss_curve_`` go on
-        counting.
+        optimizer) instead of starting anew, as scikit-learn's MLP does:
+        ``loss_curve_``, ``t_`` and the stopping rule's count and best loss (or dev
+        score) go on from the last fit, and ``n_iter_`` counts this fit's epochs.
+        The network's shape cannot change.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training rows as a dev set,
-        score it (R²) after every epoch, stop when that score has not improved
-        by ``tol`` for ``n_iter_no_change`` epochs, and keep the weights of the
-        epoch with the best dev score. When False, training stops when the
-        training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        Hold out ``validation_fraction`` of the training rows as a dev
+        set, score it (R²) after every epoch, let that score decide when to
+        stop (see ``n_iter_no_change``), and keep the weights of the epoch with the
+        best dev score. When False, the training loss decides. Not for
+        ``partial_fit``, which raises a ``ValueError``.
     validation_fraction : float, default=0.1
         Share of the training rows held out as the dev set, in (0, 1). Only used
-        when ``early_stopping`` is True.
+        when ``early_stopping`` is True; a dev set of fewer than 2 rows raises a
+        ``ValueError``.
     tol : float, default=1e-4
-        The improvement of the training loss (or of the dev score, with
-        ``early_stopping``) that counts as progress.
-    n_iter_no_change : int, default=10
-        Number of epochs without progress after which training stops.
+        An epoch makes progress when its training loss is below the lowest so far
+        (``best_loss_``) by more than ``tol``; with ``early_stopping``, when its dev
+        score is at least the highest so far (``best_validation_score_``) plus
+        ``tol``.
+    n_iter_no_change : int or np.inf, default=10
+        Training stops once more than ``n_iter_no_change`` consecutive epochs made
+        no progress (scikit-learn's MLP rule: with ``n_iter_no_change=10``, the
+        11th such epoch is the last). ``np.inf`` never stops before
+        ``max_epochs``.
     device : str or torch.device, default="cpu"
         Where training and prediction run: ``"cpu"``, ``"cuda"``, ``"cuda:N"``,
         ``"mps"``, a ``torch.device``, or ``"auto"`` (CUDA if present, then MPS,
@@ -122,20 +174,31 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
     n_outputs_ : int
         Number of regression targets.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run by the last call to ``fit`` (1 after ``partial_fit``),
+        as in scikit-learn's MLP.
+    t_ : int
+        Number of training rows seen by the optimizer, over all epochs since the
+        model was last fitted anew (over ``warm_start`` fits and ``partial_fit``
+        calls).
     loss_curve_ : list of float
         Mean squared error of the standardized target over each epoch (1.0 is the
-        error of always predicting the mean).
+        error of always predicting the mean), for every epoch since the model was
+        last fitted anew. The loss of an epoch in which training diverged is NaN
+        or infinite (and ends the list).
     best_loss_ : float or None
-        Lowest value of ``loss_curve_``; None with ``early_stopping``.
+        Lowest training loss so far (the stopping rule's reference); None with
+        ``early_stopping``.
     validation_scores_ : list of float or None
-        R² of the dev set after each epoch, with ``early_stopping``; else None.
+        R² of the dev set after each epoch, with ``early_stopping`` (NaN for an
+        epoch run without a dev set, or whose weights diverged); else None.
     best_validation_score_ : float or None
-        Highest value of ``validation_scores_`` (the weights kept are from that
-        epoch), with ``early_stopping``; else None.
+        Highest dev score so far (the stopping rule's reference; the weights kept
+        are from that epoch), with ``early_stopping``; -inf when no epoch scored a
+        finite value; else None.
     net_ : skorch.NeuralNet
-        The skorch net that trained the module; ``net_.history`` has per-epoch and
-        per-batch records.
+        The skorch net that trained the module; ``net_.history`` has a record per
+        epoch (and per-batch records only when a callback acts per batch, such as
+        ``verbose=2``'s progress bar).
     weights_ : ndarray of shape (n_sigmoids, n_features)
         The lecture's ``W``: row ``i`` holds the ``w_ij`` of sigmoid ``i``.
     biases_ : ndarray of shape (n_sigmoids,)
@@ -269,6 +332,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         """
         with self._restore_state_on_error():
             continuing = self.warm_start and hasattr(self, "net_")
+            old_scale = getattr(self, "_y_scale", None)
             X, y, target, sample_weight = self._validate_training_data(
                 X, y, sample_weight, continuing
             )
@@ -278,6 +342,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
                 self._module_kwargs(X),
                 fit_data=FitData(X, y, sample_weight),
                 sample_weight=sample_weight,
+                prepare=self._rescale_output(old_scale) if continuing else None,
             )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -286,7 +351,14 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
 
         For data that arrives in chunks, or does not fit in memory at once. The
         first call builds the network and standardizes the target with the first
-        chunk's mean and scale; stopping rules and ``early_stopping`` do not apply.
+        chunk's mean and scale (a target column constant in that chunk gets its
+        scale from the first later chunk in which it varies). Each call applies
+        the parameters as they are then (``lr``, ``momentum``, ``alpha``,
+        ``batch_size``, ``shuffle``, ``optimizer``, ``learning_rate``...), keeping
+        the optimizer's state; the network's shape and ``random_state`` are those
+        of the first call. Training never stops early here, but the stopping
+        rule keeps count, so that ``learning_rate="adaptive"`` lowers the rate
+        on plateaus; ``early_stopping=True`` raises a ``ValueError``.
 
         Parameters
         ----------
@@ -303,8 +375,10 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             The estimator, trained one more epoch.
         """
         with self._restore_state_on_error():
+            continuing = hasattr(self, "net_")
+            old_scale = getattr(self, "_y_scale", None)
             X, y, target, sample_weight = self._validate_training_data(
-                X, y, sample_weight, hasattr(self, "net_")
+                X, y, sample_weight, continuing
             )
             return self._fit(
                 X,
@@ -313,6 +387,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
                 fit_data=FitData(X, y, sample_weight),
                 incremental=True,
                 sample_weight=sample_weight,
+                prepare=self._rescale_output(old_scale) if continuing else None,
             )
 
     def _validate_training_data(self, X, y, sample_weight, continuing: bool):
@@ -340,23 +415,56 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
                 f"y has {y2d.shape[1]} outputs, but {type(self).__name__} was fitted "
                 f"with {self.n_outputs_}."
             )
+        # The moments count the rows that weigh more than 0, as if the others were
+        # absent (weights that are all 0 are refused by _fit).
+        rows, weights = y2d, None
+        if sample_weight is not None and sample_weight.any():
+            kept = sample_weight > 0
+            rows, weights = y2d[kept], relative_weights(sample_weight[kept])
         if not continuing:
             # A constant column has scale 0: it trains on zeros and is predicted
-            # as its mean exactly.
-            # Weighted moments of the rows that weigh more than 0, summed as if
-            # the others were absent (weights that are all 0 are refused by _fit).
-            rows, weights = y2d, None
-            if sample_weight is not None and sample_weight.any():
-                kept = sample_weight > 0
-                rows, weights = y2d[kept], sample_weight[kept]
-            self._y_mean = np.average(rows, axis=0, weights=weights)
-            variance = np.average((rows - self._y_mean) ** 2, axis=0, weights=weights)
-            self._y_scale = np.sqrt(variance)
+            # as its mean exactly, until later data (partial_fit, warm_start)
+            # gives it a scale.
+            self._y_mean, self._y_scale = _weighted_moments(rows, weights)
             self._y_is_1d = y.ndim == 1
             self.n_outputs_ = y2d.shape[1]
+        else:
+            scale = _widened_scale(self._y_scale, self._y_mean, rows, weights)
+            if not np.array_equal(scale, self._y_scale) and self.best_loss_ is not None:
+                # the loss is now measured on another scale: the stopping rule's
+                # reference starts afresh
+                self._no_improvement_count, self.best_loss_ = 0, np.inf
+            self._y_scale = scale
         divisor = np.where(self._y_scale > 0, self._y_scale, 1.0)
-        target = ((y2d - self._y_mean) / divisor).astype(np.float32)
-        return X, y, target, sample_weight
+        with np.errstate(over="ignore"):
+            target = (y2d - self._y_mean) / divisor
+        if not np.isfinite(target).all():
+            raise ValueError(
+                "y is too large: its distance from the target mean the model was "
+                "fitted with overflows float64. Rescale y."
+            )
+        return X, y, target.astype(np.float32), sample_weight
+
+    def _rescale_output(self, old_scale: np.ndarray):
+        """A ``prepare`` step for :meth:`_fit`: where a target column that had
+        scale 0 gets one, zero that column's output weights and bias (and their
+        optimizer state), so that predictions are unchanged when training
+        continues on the new scale (they were the column's mean exactly)."""
+        widened = np.flatnonzero((old_scale == 0) & (self._y_scale > 0))
+
+        def prepare(net, continuing: bool) -> None:
+            if not continuing or not len(widened):
+                return
+            output = net.module_.output
+            rows = torch.as_tensor(widened, device=output.bias.device)
+            with torch.no_grad():
+                for param in (output.weight, output.bias):
+                    param.index_fill_(0, rows, 0.0)
+                    for value in net.optimizer_.state.get(param, {}).values():
+                        if torch.is_tensor(value) and value.shape == param.shape:
+                            value.index_fill_(0, rows, 0.0)
+
+        return prepare
 
     def _module_kwargs(self, X) -> dict:
         return {
@@ -380,7 +488,15 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             Predictions on the scale of the training target, 1-D when the
             training target was 1-D.
         """
-        y_pred = self._forward(X) * self._y_scale + self._y_mean
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_pred = self._forward(X) * self._y_scale + self._y_mean
+        if not np.isfinite(y_pred).all():
+            warnings.warn(
+                "Some predictions overflow float64: the target's scale is too large "
+                "for these inputs. Rescale y.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return y_pred.ravel() if self._y_is_1d else y_pred
 
     def __sklearn_tags__(self):

@@ -233,13 +233,17 @@ def test_divergence_stops_keeps_the_last_finite_weights_and_names_lr(case, batch
         RuntimeWarning, match=r"diverged.*lr=1000000.0 is probably too large"
     ):
         model.fit(X, y)
-    assert model.n_iter_ < 50
+    # as in scikit-learn's MLP, the diverged epoch counts, with its loss
+    guard = dict(model.net_.callbacks_)["non_finite_loss_guard"]
+    assert model.n_iter_ == guard.diverged_epoch_ < 50
     assert len(model.loss_curve_) == model.n_iter_
-    assert np.isfinite(model.loss_curve_).all()
+    assert np.isfinite(model.loss_curve_[:-1]).all()
+    assert not np.isfinite(model.loss_curve_[-1])
+    assert model.best_loss_ == min(model.loss_curve_[:-1], default=np.inf)
     assert all(torch.isfinite(p).all() for p in model.module_.parameters())
     # the weights kept are those of the last epoch known to give a finite loss
-    kept = dict(model.net_.callbacks_)["non_finite_loss_guard"].kept_epochs_
-    assert kept <= model.n_iter_
+    kept = guard.kept_epochs_
+    assert kept < model.n_iter_
     again = cls(lr=1e6, max_epochs=max(kept, 1), batch_size=batch_size, random_state=0)
     if kept > 0:
         again.set_params(n_iter_no_change=50).fit(X, y)

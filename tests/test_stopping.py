@@ -7,25 +7,85 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
 
 from sknn import ReLUMLPClassifier
 
 from .conftest import same_state
 
 
-def test_without_a_dev_set_training_stops_when_the_loss_stops_improving(case):
+def sklearn_stopping_epoch(values, tol, n_iter_no_change, higher_is_better=False):
+    """The epoch at which scikit-learn's MLP rule (``_update_no_improvement_count``)
+    stops on these per-epoch losses (or dev scores), or None."""
+    sign = -1.0 if higher_is_better else 1.0
+    best, count = np.inf, 0
+    for epoch, value in enumerate(values, start=1):
+        value = sign * value
+        count = count + 1 if value > best - tol else 0
+        best = min(best, value)
+        if count > n_iter_no_change:
+            return epoch
+    return None
+
+
+@pytest.mark.parametrize("n_iter_no_change", [1, 3, 10])
+def test_without_a_dev_set_training_stops_by_sklearns_rule(case, n_iter_no_change):
     cls, X, y = case
-    model = cls(max_epochs=1000, tol=1e-2, n_iter_no_change=3, random_state=0).fit(X, y)
+    model = cls(
+        max_epochs=1000, tol=1e-2, n_iter_no_change=n_iter_no_change, random_state=0
+    ).fit(X, y)
     assert model.n_iter_ < 1000
     assert len(model.loss_curve_) == model.n_iter_
     assert model.best_loss_ == min(model.loss_curve_)
     assert model.validation_scores_ is None and model.best_validation_score_ is None
-    # the last n_iter_no_change epochs did not beat the best loss by tol
-    best_before = min(model.loss_curve_[:-3])
-    assert all(loss > best_before - 1e-2 for loss in model.loss_curve_[-3:])
+    assert (
+        sklearn_stopping_epoch(model.loss_curve_, 1e-2, n_iter_no_change) == model.n_iter_
+    )
+    assert model._no_improvement_count == n_iter_no_change + 1
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_tolerance_no_epoch_can_meet_stops_when_sklearns_mlp_does(early_stopping):
+    # scikit-learn's MLPClassifier(solver="sgd", tol=1e9, n_iter_no_change=10) runs
+    # 12 epochs: the first sets the reference, then 11 without progress
+    X, y = load_iris(return_X_y=True)
+    kwargs = {"tol": 1e9, "n_iter_no_change": 10, "early_stopping": early_stopping}
+    theirs = MLPClassifier(solver="sgd", random_state=0, **kwargs).fit(X, y)
+    ours = ReLUMLPClassifier(random_state=0, **kwargs).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 12
+    assert ours._no_improvement_count == theirs._no_improvement_count == 11
+    if early_stopping:
+        assert len(ours.validation_scores_) == len(theirs.validation_scores_) == 12
+
+
+def test_with_a_dev_set_training_stops_by_sklearns_rule(case):
+    cls, X, y = case
+    model = cls(
+        early_stopping=True, tol=1e-3, n_iter_no_change=4, max_epochs=1000, random_state=0
+    ).fit(X, y)
+    stop = sklearn_stopping_epoch(model.validation_scores_, 1e-3, 4, higher_is_better=True)
+    assert stop == model.n_iter_ < 1000
+
+
+def test_n_iter_no_change_inf_never_stops_early(case):
+    cls, X, y = case
+    with pytest.warns(ConvergenceWarning):
+        model = cls(tol=1e9, n_iter_no_change=np.inf, max_epochs=15, random_state=0).fit(
+            X, y
+        )
+    assert model.n_iter_ == 15 and model._no_improvement_count == 14
+
+
+def test_warm_start_continues_sklearns_count(case):
+    cls, X, y = case
+    model = cls(tol=1e9, n_iter_no_change=3, warm_start=True, random_state=0).fit(X, y)
+    assert model.n_iter_ == 5
+    # the count carries over, as in scikit-learn: one more epoch without progress
+    model.fit(X, y)
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 6
 
 
 def test_max_epochs_before_convergence_warns(case):
