@@ -145,18 +145,23 @@ def loss_and_grads(chain: list[Layer], kind: str, X, y, weight=None) -> torch.Te
     return loss
 
 
-def add_l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> torch.Tensor:
+def l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> torch.Tensor:
     """scikit-learn's L2 penalty of a mini-batch, ``alpha / 2 * sum ||W||^2`` divided
-    by ``total_weight`` (the batch's rows, or the sum of its row weights), on the
-    weight matrices only: adds its gradient ``alpha * W / total_weight`` to each
-    ``W.grad`` and returns the penalty (a tensor on the device). Call it under
-    ``torch.no_grad()``, after the gradients of the loss are written."""
-    factor = alpha / total_weight
+    by ``total_weight`` (the batch's rows, or the sum of its row weights), over the
+    weight matrices only (a tensor on the device)."""
     squares = torch.stack([weight.square().sum() for weight in weights]).sum()
+    return squares * (0.5 * alpha / total_weight)
+
+
+def add_l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> torch.Tensor:
+    """Add the gradient of :func:`l2_penalty`, ``alpha * W / total_weight``, to each
+    ``W.grad`` and return the penalty. Call it under ``torch.no_grad()``, after the
+    gradients of the loss are written."""
+    factor = alpha / total_weight
     for weight in weights:
         if weight.grad is not None:
             weight.grad.add_(weight * factor)
-    return squares * (0.5 * factor)
+    return l2_penalty(weights, alpha, total_weight)
 
 
 # The arguments of torch's functional ``sgd`` that ``sgd_step`` passes.

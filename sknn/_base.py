@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import Callback, ProgressBar
+from skorch.callbacks import ProgressBar
 
 from ._batching import TensorData, to_tensor
 from ._callbacks import (
@@ -38,7 +38,13 @@ from ._callbacks import (
     StopTraining,
 )
 from ._device import resolve_device
-from ._net import TensorNet
+from ._inputs import (
+    RESERVED_CALLBACK_NAMES,
+    SkorchCallbacks,
+    drop_absent_rows,
+    float32_weights,
+)
+from ._net import NetSnapshot, TensorNet, move_net
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
 # negligible, small enough that each layer's activations fit in the CPU's caches
@@ -60,79 +66,6 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
 }
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
-# The names of the callbacks that skorch and sknn add to every fit; a user's
-# callback cannot take them.
-RESERVED_CALLBACK_NAMES = (
-    "epoch_timer",
-    "print_log",
-    "train_loss",
-    "valid_loss",
-    "dev_score",
-    "stopping_rule",
-    "non_finite_loss_guard",
-    "progress_bar",
-    "sklearn_callbacks",
-    "stop_training",
-)
-
-
-def _is_callback_item(item) -> bool:
-    """Whether ``item`` is a skorch callback or a ``(name, callback)`` pair."""
-    if isinstance(item, Callback):
-        return True
-    return (
-        isinstance(item, tuple)
-        and len(item) == 2
-        and isinstance(item[0], str)
-        and isinstance(item[1], Callback)
-    )
-
-
-class _SkorchCallbacks(Options):
-    """The ``callbacks`` parameter: a list of skorch callbacks or named pairs.
-
-    A subclass of scikit-learn's ``Options`` only because ``_parameter_constraints``
-    takes its constraint classes, not others; it checks every item of the list.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(list, set())
-
-    def is_satisfied_by(self, val) -> bool:
-        return isinstance(val, list) and all(_is_callback_item(item) for item in val)
-
-    def __str__(self) -> str:
-        return (
-            "a list whose items are skorch callbacks (instances of "
-            "skorch.callbacks.Callback) or (name, callback) tuples with a str name"
-        )
-
-
-def relative_weights(weights: np.ndarray) -> np.ndarray:
-    """Row weights divided by the largest: only their ratios matter to a weighted
-    mean, so weights of any size (all 1e-50, all 1e39) train as the same ratios
-    would, bit for bit."""
-    peak = weights.max()
-    if not np.isfinite(peak):
-        raise ValueError(
-            "sample_weight times class_weight overflows float64; use smaller weights."
-        )
-    return weights / peak
-
-
-def _float32_weights(weights: np.ndarray) -> tuple[np.ndarray, float]:
-    """Row weights relative to the largest, as float32, and the largest; refuses
-    weights whose ratios float32 cannot hold."""
-    scaled = relative_weights(weights)
-    smallest = scaled[scaled > 0].min()
-    if smallest < np.finfo(np.float32).tiny:
-        raise ValueError(
-            f"sample_weight spans too wide a range: the smallest positive weight is "
-            f"{smallest:.3g} times the largest, and training in float32 needs at "
-            f"least {np.finfo(np.float32).tiny:.3g}. Set the weights of negligible "
-            f"rows to 0 instead."
-        )
-    return scaled.astype(np.float32), float(weights.max())
 
 
 @functools.cache
@@ -147,20 +80,6 @@ def _fused_available(optimizer_cls: type, device_type: str) -> bool:
     return True
 
 
-def _drop_absent_rows(X, y, sample_weight, stratify):
-    """Leave out the rows of weight 0, as if absent; refuse weights that are all 0."""
-    if sample_weight is None or sample_weight.all():
-        return X, y, sample_weight, stratify
-    if not sample_weight.any():
-        raise ValueError(
-            "Every row has weight 0 (from sample_weight, or class_weight), so "
-            "there is nothing to train on; give some rows a positive weight."
-        )
-    kept = sample_weight > 0
-    stratify = None if stratify is None else stratify[kept]
-    return X[kept], y[kept], sample_weight[kept], stratify
-
-
 def _completed_epochs(net: TensorNet) -> list[dict]:
     """The history entries of epochs that ran to the end: with a training loss, or
     with the non-finite loss that stopped a diverging fit."""
@@ -172,41 +91,8 @@ def _completed_epochs(net: TensorNet) -> list[dict]:
 
 
 def _epoch_loss(epoch: dict) -> float:
+    """An epoch's training loss, or the non-finite loss that ended a diverged fit."""
     return epoch.get("train_loss", epoch.get("train_nonfinite_loss"))
-
-
-class _NetSnapshot:
-    """What a continued fit (``partial_fit``) changes in a fitted net: its
-    attributes, weights, optimizer state and history; :meth:`restore` puts them
-    back, so that a call that fails changes nothing."""
-
-    def __init__(self, net: TensorNet) -> None:
-        self.net = net
-        self.attributes = dict(vars(net))
-        self.optimizer = net.optimizer_
-        self.device = next(net.module_.parameters()).device
-        self.weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
-        self.optimizer_state = copy.deepcopy(net.optimizer_.state_dict())
-        self.epochs = len(net.history)
-
-    def restore(self) -> None:
-        net = self.net
-        net.__dict__.clear()
-        net.__dict__.update(self.attributes)
-        net.module_.to(self.device)
-        net.module_.load_state_dict(self.weights)
-        self.optimizer.load_state_dict(self.optimizer_state)
-        del net.history[self.epochs :]
-
-
-def _move_net(net: TensorNet, device: torch.device) -> None:
-    """Move a fitted net's module and optimizer state (momentum) to ``device``."""
-    net.module_.to(device)  # in place: the optimizer keeps the same parameters
-    for state in net.optimizer_.state.values():
-        for key, value in state.items():
-            if torch.is_tensor(value):
-                state[key] = value.to(device)
-    net.device = device
 
 
 class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
@@ -243,7 +129,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "callbacks": [_SkorchCallbacks(), None],
+        "callbacks": [SkorchCallbacks(), None],
     }
 
     _module: type[torch.nn.Module]
@@ -400,9 +286,9 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         self._check_training_parameters(incremental)
         device = resolve_device(self.device)
         seeds = self._seeds()
-        X, y, sample_weight, stratify = _drop_absent_rows(X, y, sample_weight, stratify)
+        X, y, sample_weight, stratify = drop_absent_rows(X, y, sample_weight, stratify)
         weights, peak = (
-            (None, 1.0) if sample_weight is None else _float32_weights(sample_weight)
+            (None, 1.0) if sample_weight is None else float32_weights(sample_weight)
         )
         dev = None
         if self.early_stopping:
@@ -417,7 +303,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             self._check_same_network(fitted, module_kwargs)
         snapshot = None
         if incremental and fitted is not None:
-            net, snapshot = fitted, _NetSnapshot(fitted)
+            net, snapshot = fitted, NetSnapshot(fitted)
         else:
             net = self._build_net(module_kwargs, device, seeds).initialize()
             if continuing:  # warm_start: the fitted weights, a copy of the history
@@ -425,7 +311,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 net.history_ = copy.deepcopy(fitted.history_)
         try:
             if snapshot is not None:
-                _move_net(net, device)
+                move_net(net, device)
                 self._update_net(net, device)
             if prepare is not None:
                 prepare(net, continuing)
@@ -573,7 +459,8 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             n_train,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            learning_rate=self.learning_rate,
+            # as in scikit-learn, the schedules are SGD's; Adam keeps its rate
+            learning_rate=self.learning_rate if self.optimizer == "sgd" else "constant",
             power_t=self.power_t,
             dev=dev is not None,
             can_stop=not incremental,

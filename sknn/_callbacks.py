@@ -193,6 +193,15 @@ class EpochLog(PrintLog):
         return text
 
 
+# scikit-learn's "adaptive" rate: divided by 5 on a plateau, until at most 1e-6.
+ADAPTIVE_DIVISOR = 5.0
+ADAPTIVE_MIN_LR = 1e-6
+
+
+def _copy_weights(module: torch.nn.Module) -> dict:
+    return {key: value.detach().clone() for key, value in module.state_dict().items()}
+
+
 class StoppingState(NamedTuple):
     """What scikit-learn's stopping rule carries from one call of ``fit`` (with
     ``warm_start``) or ``partial_fit`` to the next."""
@@ -254,8 +263,6 @@ class StoppingRule(Callback):
         power_t: float,
         dev: bool,
         can_stop: bool,
-        min_lr: float = 1e-6,
-        factor: float = 0.2,
         verbose: bool = False,
     ) -> None:
         self.state = state
@@ -266,14 +273,15 @@ class StoppingRule(Callback):
         self.power_t = power_t
         self.dev = dev
         self.can_stop = can_stop
-        self.min_lr = min_lr
-        self.factor = factor
         self.verbose = verbose
 
     def on_train_begin(self, net, **kwargs):
         self.state_ = self.state
         self.stop_ = False
         self.best_weights_ = None
+        if self.dev and self.state.best_score > -math.inf:
+            # a warm start: the weights it starts from hold the best score so far
+            self.best_weights_ = _copy_weights(net.module_)
 
     def on_epoch_begin(self, net, **kwargs):
         if self.learning_rate != "constant":
@@ -291,10 +299,7 @@ class StoppingRule(Callback):
             count = count + 1 if score < best_score + self.tol else 0
             if score > best_score:
                 best_score = score
-                self.best_weights_ = {
-                    key: value.detach().clone()
-                    for key, value in net.module_.state_dict().items()
-                }
+                self.best_weights_ = _copy_weights(net.module_)
         else:
             loss = epoch.get("train_loss", epoch.get("train_nonfinite_loss", math.nan))
             count = count + 1 if loss > best_loss - self.tol else 0
@@ -309,9 +314,9 @@ class StoppingRule(Callback):
                 f"{watched} did not improve more than tol={self.tol:f} for "
                 f"{self.n_iter_no_change} consecutive epochs."
             )
-            if self.learning_rate == "adaptive" and groups[0]["lr"] > self.min_lr:
+            if self.learning_rate == "adaptive" and groups[0]["lr"] > ADAPTIVE_MIN_LR:
                 for group in groups:
-                    group["lr"] *= self.factor
+                    group["lr"] /= ADAPTIVE_DIVISOR
                 count = 0
                 message += f" Setting learning rate to {groups[0]['lr']:f}"
             else:

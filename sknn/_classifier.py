@@ -75,10 +75,11 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Strength of the L2 penalty on the weights (not the biases), as in
         scikit-learn's MLP: each mini-batch's loss gains ``alpha / 2 * ||W||^2``
         divided by its number of rows, or with ``sample_weight`` by the sum of its
-        rows' weights (so integer weights act as repeated rows), and
-        ``loss_curve_`` includes it. 0 turns it off.
+        rows' weights (times their ``class_weight``), so that integer weights act as
+        repeated rows; ``loss_curve_`` includes it. 0 turns it off.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        How the learning rate changes between epochs, as in scikit-learn's MLP:
+        How the learning rate of SGD changes between epochs, as in scikit-learn's
+        MLP (and, as there, not used with ``optimizer="adam"``):
         ``"constant"`` keeps ``lr``; ``"invscaling"`` uses
         ``lr / (t_ + 1) ** power_t`` for each epoch, ``t_`` the training rows seen
         before it; ``"adaptive"`` divides it by 5 each time the stopping rule
@@ -86,7 +87,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         most 1e-6. Schedules go on over ``partial_fit`` calls. The rate of each
         epoch is in ``net_.history[:, "event_lr"]`` (with a schedule).
     power_t : float, default=0.5
-        Exponent of ``"invscaling"``.
+        Exponent of ``"invscaling"``; only used with ``optimizer="sgd"``.
     batch_size : int, default=200
         Rows per mini-batch, as scikit-learn's MLP. Larger than the number of rows
         means full-batch gradient descent.
@@ -160,7 +161,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     t_ : int
         Number of training rows seen by the optimizer, over all epochs since the
         model was last fitted anew (over ``warm_start`` fits and ``partial_fit``
-        calls).
+        calls). Rows of weight 0 are left out of training, so they do not count.
     loss_curve_ : list of float
         Mean cross-entropy over each epoch, for every epoch since the model was
         last fitted anew. The loss of an epoch in which training diverged is NaN
@@ -170,11 +171,12 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         ``early_stopping``.
     validation_scores_ : list of float or None
         Accuracy on the dev set after each epoch, with ``early_stopping`` (NaN for
-        an epoch run without a dev set, or whose weights diverged); else None.
+        an epoch run without a dev set, or whose weights diverged); None when no
+        epoch since the model was last fitted anew had a dev set.
     best_validation_score_ : float or None
         Highest dev score so far (the stopping rule's reference; the weights kept
         are from that epoch), with ``early_stopping``; -inf when no epoch scored a
-        finite value; else None.
+        finite value; kept by ``partial_fit`` after such a fit; else None.
     net_ : skorch.NeuralNet
         The skorch net that trained the module; ``net_.history`` has a record per
         epoch (and per-batch records only when a callback acts per batch, such as

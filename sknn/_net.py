@@ -24,12 +24,21 @@ subclass changes only where data and weights come from:
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 
-from ._backprop import add_l2_penalty, linear_chain, loss_and_grads, loss_kind, sgd_step
+from ._backprop import (
+    add_l2_penalty,
+    l2_penalty,
+    linear_chain,
+    loss_and_grads,
+    loss_kind,
+    sgd_step,
+)
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
 from ._modules import build_module
@@ -195,10 +204,43 @@ class TensorNet(NeuralNet):
             total = y_true.weight.sum()
             loss = (row_losses * y_true.weight).sum() / total
         if training and self.alpha:
-            squares = sum(
-                param.square().sum()
+            weights = [
+                param
                 for name, param in self.module_.named_parameters()
                 if name.endswith("weight")
-            )
-            loss = loss + 0.5 * self.alpha * squares / total
+            ]
+            loss = loss + l2_penalty(weights, self.alpha, total)
         return loss
+
+
+class NetSnapshot:
+    """What a continued fit (``partial_fit``) changes in a fitted net: its
+    attributes, weights, optimizer state and history; :meth:`restore` puts them
+    back, so that a call that fails changes nothing."""
+
+    def __init__(self, net: TensorNet) -> None:
+        self.net = net
+        self.attributes = dict(vars(net))
+        self.device = next(net.module_.parameters()).device
+        self.weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        self.optimizer_state = copy.deepcopy(net.optimizer_.state_dict())
+        self.epochs = len(net.history)
+
+    def restore(self) -> None:
+        net = self.net
+        net.__dict__.clear()
+        net.__dict__.update(self.attributes)
+        net.module_.to(self.device)
+        net.module_.load_state_dict(self.weights)
+        net.optimizer_.load_state_dict(self.optimizer_state)
+        del net.history[self.epochs :]
+
+
+def move_net(net: TensorNet, device: torch.device) -> None:
+    """Move a fitted net's module and optimizer state (momentum) to ``device``."""
+    net.module_.to(device)  # in place: the optimizer keeps the same parameters
+    for state in net.optimizer_.state.values():
+        for key, value in state.items():
+            if torch.is_tensor(value):
+                state[key] = value.to(device)
+    net.device = device

@@ -11,50 +11,10 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseSGDNetwork, relative_weights
+from ._base import BaseSGDNetwork
 from ._callbacks import FitData, r2
+from ._inputs import relative_weights, weighted_moments, widened_scale
 from ._modules import ACTIVATIONS, SumOfSigmoids
-
-
-def _power_of_two_below(values: np.ndarray) -> np.ndarray:
-    """The power of two at or just below each value (1 for 0 or non-finite
-    values)."""
-    usable = (values > 0) & np.isfinite(values)
-    exponents = np.frexp(np.where(usable, values, 1.0))[1] - 1
-    return np.where(usable, np.ldexp(1.0, exponents), 1.0)
-
-
-def _weighted_moments(rows: np.ndarray, weights) -> tuple[np.ndarray, np.ndarray]:
-    """The (weighted) mean and standard deviation of each column, computed on the
-    columns divided by a power of two near their largest magnitude (which changes
-    no digit), so that targets near float64's limits do not overflow; refuses a
-    target whose spread cannot be held."""
-    with np.errstate(over="ignore"):
-        spread = rows.max(axis=0) - rows.min(axis=0)
-    if not np.isfinite(spread).all():
-        raise ValueError("y is too large: its range overflows float64. Rescale y.")
-    peak = _power_of_two_below(np.abs(rows).max(axis=0))
-    scaled = rows / peak
-    mean = np.average(scaled, axis=0, weights=weights)
-    scale = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
-    with np.errstate(over="ignore"):
-        mean, scale = mean * peak, scale * peak
-    if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
-        raise ValueError("y is too large: its mean or spread overflows float64. Rescale y.")
-    return mean, scale
-
-
-def _widened_scale(scale: np.ndarray, mean: np.ndarray, rows, weights) -> np.ndarray:
-    """The target's scale for a continued fit: as fitted, but a column with scale 0
-    (constant so far) takes the root mean square distance of the new targets from
-    its mean, so that later data can move its predictions."""
-    if (scale > 0).all():
-        return scale
-    with np.errstate(over="ignore"):
-        peak = _power_of_two_below(np.abs(rows - mean).max(axis=0))
-        spread = np.sqrt(np.average(((rows - mean) / peak) ** 2, axis=0, weights=weights))
-        spread = spread * peak
-    return np.where(scale > 0, scale, spread)
 
 
 class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
@@ -97,10 +57,14 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         Strength of the L2 penalty on the weights (not the biases), as in
         scikit-learn's MLP: each mini-batch's loss gains ``alpha / 2 * ||W||^2``
         divided by its number of rows, or with ``sample_weight`` by the sum of its
-        rows' weights (so integer weights act as repeated rows), and
-        ``loss_curve_`` includes it.
+        rows' weights, so that integer weights act as repeated rows;
+        ``loss_curve_`` includes it. The loss it is added to is the mean squared
+        error of the standardized target, where scikit-learn's ``MLPRegressor``
+        takes half the squared error on the target's own scale: the same
+        ``alpha`` is not the same strength.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        How the learning rate changes between epochs, as in scikit-learn's MLP:
+        How the learning rate of SGD changes between epochs, as in scikit-learn's
+        MLP (and, as there, not used with ``optimizer="adam"``):
         ``"constant"`` keeps ``lr``; ``"invscaling"`` uses
         ``lr / (t_ + 1) ** power_t`` for each epoch, ``t_`` the training rows seen
         before it; ``"adaptive"`` divides it by 5 each time the stopping rule
@@ -108,7 +72,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         most 1e-6. Schedules go on over ``partial_fit`` calls. The rate of each
         epoch is in ``net_.history[:, "event_lr"]`` (with a schedule).
     power_t : float, default=0.5
-        Exponent of ``"invscaling"``.
+        Exponent of ``"invscaling"``; only used with ``optimizer="sgd"``.
     batch_size : int, default=200
         Rows per mini-batch, as scikit-learn's MLP. Larger than the number of rows
         means full-batch gradient descent.
@@ -179,7 +143,7 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
     t_ : int
         Number of training rows seen by the optimizer, over all epochs since the
         model was last fitted anew (over ``warm_start`` fits and ``partial_fit``
-        calls).
+        calls). Rows of weight 0 are left out of training, so they do not count.
     loss_curve_ : list of float
         Mean squared error of the standardized target over each epoch (1.0 is the
         error of always predicting the mean), for every epoch since the model was
@@ -190,11 +154,12 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         ``early_stopping``.
     validation_scores_ : list of float or None
         R² of the dev set after each epoch, with ``early_stopping`` (NaN for an
-        epoch run without a dev set, or whose weights diverged); else None.
+        epoch run without a dev set, or whose weights diverged); None when no epoch
+        since the model was last fitted anew had a dev set.
     best_validation_score_ : float or None
         Highest dev score so far (the stopping rule's reference; the weights kept
         are from that epoch), with ``early_stopping``; -inf when no epoch scored a
-        finite value; else None.
+        finite value; kept by ``partial_fit`` after such a fit; else None.
     net_ : skorch.NeuralNet
         The skorch net that trained the module; ``net_.history`` has a record per
         epoch (and per-batch records only when a callback acts per batch, such as
@@ -425,11 +390,11 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             # A constant column has scale 0: it trains on zeros and is predicted
             # as its mean exactly, until later data (partial_fit, warm_start)
             # gives it a scale.
-            self._y_mean, self._y_scale = _weighted_moments(rows, weights)
+            self._y_mean, self._y_scale = weighted_moments(rows, weights)
             self._y_is_1d = y.ndim == 1
             self.n_outputs_ = y2d.shape[1]
         else:
-            scale = _widened_scale(self._y_scale, self._y_mean, rows, weights)
+            scale = widened_scale(self._y_scale, self._y_mean, rows, weights)
             if not np.array_equal(scale, self._y_scale) and self.best_loss_ is not None:
                 # the loss is now measured on another scale: the stopping rule's
                 # reference starts afresh

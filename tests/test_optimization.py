@@ -152,3 +152,14 @@ def test_bad_optimization_parameters(case, bad, match):
     cls, X, y = case
     with pytest.raises(ValueError, match=match):
         cls(**bad).fit(X, y)
+
+
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
+def test_schedules_are_sgds_as_in_sklearn(case, schedule):
+    # scikit-learn's MLP uses learning_rate with solver="sgd" only; Adam keeps its
+    # rate and stops when the rule says so
+    cls, X, y = case
+    kwargs = {"learning_rate": schedule, "tol": 1e9, "n_iter_no_change": 1}
+    model = cls(optimizer="adam", lr=0.01, random_state=0, **kwargs).fit(X, y)
+    assert model.n_iter_ == 3
+    assert {g["lr"] for g in model.net_.optimizer_.param_groups} == {0.01}

@@ -603,21 +603,21 @@ def test_n_iter_no_change_inf():
 def test_early_stopping_stratified():
     """scikit-learn's test_early_stopping_stratified: the dev set is split stratified.
 
-    scikit-learn names the rare class by its internal encoding, ``'True'``; sknn by its
-    index in ``classes_``, 1.
+    The message is scikit-learn's stratified split's. Recent releases also name the
+    rare classes: scikit-learn's MLP by its internal encoding, ``'True'``; sknn by
+    the class's index in ``classes_``, 1. Older releases word it in the singular and
+    name none.
     """
     X = [[1, 2], [2, 3], [3, 4], [4, 5]]
     y = [0, 0, 0, 1]
 
     clf = ReLUMLPClassifier(early_stopping=True, optimizer="adam", lr=0.001)
     with pytest.raises(
-        ValueError,
-        match=(
-            r"The least populated classes in y have only 1 member.*Classes with "
-            r"too few members are: \[1\]"
-        ),
-    ):
+        ValueError, match=r"The least populated class(es)? in y ha(s|ve) only 1 member"
+    ) as error:
         clf.fit(X, y)
+    if "Classes with too few members" in str(error.value):
+        assert re.search(r"Classes with too few members are: \[1\]", str(error.value))
 
 
 def test_mlp_early_stopping_string_labels():

@@ -169,3 +169,13 @@ def test_early_stopped_models_pickle_without_their_dev_set(case):
     dev = dict(restored.net_.callbacks_)["dev_score"]
     assert dev.X is None and dev.y is None
     assert len(pickle.dumps(dev)) < 1000
+
+
+def test_a_warm_start_that_never_beats_the_best_dev_score_keeps_its_weights(case):
+    cls, X, y = case
+    model = cls(early_stopping=True, warm_start=True, n_iter_no_change=3, random_state=0)
+    model.fit(X, y)
+    before, best = model.predict(X), model.best_validation_score_
+    model.set_params(lr=50.0, max_epochs=3).fit(X, y)  # too large a rate to improve
+    assert max(model.validation_scores_[-3:]) < best == model.best_validation_score_
+    np.testing.assert_array_equal(model.predict(X), before)
