@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ._configs import CONFIGS, LIBRARIES, SMOKE
 from ._report import markdown
+from ._small import run_section
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         choices=sorted(CONFIGS),
         help="a configuration to run (repeat for several; default: all)",
+    )
+    parser.add_argument(
+        "--section",
+        choices=("all", "large", "small"),
+        default="all",
+        help="the configurations above (large), the small-data section (small: "
+        "scikit-learn's data sets, also with a busy core; the first fit; one-row "
+        "predictions), or both (default)",
     )
     parser.add_argument("--device", default="cpu", help="sknn's and skorch's device")
     parser.add_argument(
@@ -73,13 +82,15 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     configs = SMOKE if args.smoke else [CONFIGS[name] for name in args.config or CONFIGS]
     results = []
-    for config in configs:
+    for config in configs if args.section != "small" else []:
         row = {"config": config.as_dict()}
         for library in LIBRARIES:
             print(f"{config.name}: {library} ...", flush=True)
             row[library] = _run_job(config, library, args.device)
         results.append(row)
     report = {"environment": _environment(args.device), "results": results}
+    if args.section != "large" and not args.config:
+        report["small_data"] = run_section(smoke=args.smoke)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report)

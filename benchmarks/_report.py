@@ -16,7 +16,8 @@ def _mib(value: int | None) -> str:
 
 
 def markdown(report: dict) -> str:
-    """Per configuration: sknn's numbers, and its ratios to scikit-learn and skorch."""
+    """Per configuration: sknn's numbers, and its ratios to scikit-learn and skorch;
+    then the small-data section, if the report has one."""
     env = report["environment"]
     lines = [
         f"Measured {env['date']} on {env['cpu_count']} CPU cores ({env['processor']}, "
@@ -25,12 +26,22 @@ def markdown(report: dict) -> str:
         + f"; torch {env['torch']}, scikit-learn {env['scikit-learn']}, "
         f"skorch {env['skorch']}.",
         "",
+    ]
+    if report["results"]:
+        lines += _large(report["results"])
+    if "small_data" in report:
+        lines += _small(report["small_data"])
+    return "\n".join(lines) + "\n"
+
+
+def _large(results: list[dict]) -> list[str]:
+    lines = [
         "| configuration | sknn fit s | / sklearn | / skorch | sknn predict s "
         "| / sklearn | fit peak MiB (sknn / sklearn / skorch) | X MiB "
         "| score sknn / sklearn / skorch |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in report["results"]:
+    for row in results:
         sknn, sk, st = row["sknn"], row["sklearn"], row["skorch"]
         c = row["config"]
         name = (
@@ -47,4 +58,39 @@ def markdown(report: dict) -> str:
             f"| {_ratio(sknn['predict_seconds'], sk['predict_seconds'])} "
             f"| {peaks} | {_mib(sknn['x_float32_bytes'])} | {scores} |"
         )
-    return "\n".join(lines) + "\n"
+    return [*lines, ""]
+
+
+def _small(section: dict) -> list[str]:
+    """Fit seconds and sknn / scikit-learn on a quiet machine and with a busy core;
+    the first fit; one-row predictions."""
+    lines = [
+        "Small data (scikit-learn's data sets, standardized; stopping off; best of 3 "
+        "fits):",
+        "",
+        "| data, network, batch, epochs | sknn fit s | / sklearn "
+        "| sknn fit s, a core busy | / sklearn, a core busy |",
+        "|---|---|---|---|---|",
+    ]
+    for quiet, busy in zip(section["quiet"], section["busy"], strict=True):
+        c = quiet["config"]
+        name = f"{c['name']}, {c['epochs']} epochs"
+        cells = []
+        for row in (quiet, busy):
+            ours, theirs = row["sknn"]["fit_seconds"], row["sklearn"]["fit_seconds"]
+            cells += [f"{ours:.3f}", _ratio(ours, theirs)]
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    first, one = section["first_fit"], section["one_row"]
+    lines += [
+        "",
+        f"First fit in a fresh process: {first['first_fit_seconds']:.3f} s "
+        f"(after {first['import_seconds']:.2f} s of imports).",
+        "",
+        "| one row | sknn µs | scikit-learn µs | ratio |",
+        "|---|---|---|---|",
+    ]
+    for method in ("predict", "predict_proba"):
+        ours, theirs = (one[lib][f"{method}_seconds"] for lib in ("sknn", "sklearn"))
+        ratio = _ratio(ours, theirs)
+        lines.append(f"| `{method}` | {ours * 1e6:.0f} | {theirs * 1e6:.0f} | {ratio} |")
+    return lines

@@ -45,6 +45,7 @@ from ._inputs import (
     float32_weights,
 )
 from ._net import NetSnapshot, TensorNet, move_net
+from ._threads import batch_work, limit_threads, threads_for
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
 # negligible, small enough that each layer's activations fit in the CPU's caches
@@ -317,15 +318,16 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 prepare(net, continuing)
             # the penalty is divided by the batch's sum of the user's row weights
             net.alpha = self.alpha / peak
-            self._train(
-                net,
-                TensorData(to_tensor(X, device), to_tensor(y, device), weights),
-                dev,
-                incremental=incremental,
-                continuing=continuing,
-                batch_size=batch_size,
-                fit_data=fit_data,
-            )
+            with limit_threads(threads_for(batch_work(net.module_, batch_size))):
+                self._train(
+                    net,
+                    TensorData(to_tensor(X, device), to_tensor(y, device), weights),
+                    dev,
+                    incremental=incremental,
+                    continuing=continuing,
+                    batch_size=batch_size,
+                    fit_data=fit_data,
+                )
         except BaseException:
             if snapshot is not None:
                 snapshot.restore()
@@ -568,7 +570,9 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         module = self.net_.module_.to(device)
         module.eval()
         outputs = []
-        with torch.inference_mode():
+        rows_per_pass = min(step, max(MIN_PREDICT_ROWS, X.shape[0]))
+        threads = threads_for(batch_work(module, rows_per_pass))
+        with torch.inference_mode(), limit_threads(threads):
             for start in range(0, X.shape[0], step):
                 chunk = X[start : start + step]
                 chunk = chunk.toarray() if is_sparse else chunk

@@ -152,14 +152,21 @@ class NonFiniteLossGuard(Callback):
         self.diverged_epoch_ = None
         self.diverged_loss_ = None
         self.kept_epochs_ = None
-        self._checked = None  # (epochs trained, weights), known to give a finite loss
-        self._start = None  # (epochs trained, weights) at the start of this epoch
+        # Two copies of the weights, written in turn: (epochs trained, slot) of the
+        # one known to give a finite loss, and of the start of this epoch.
+        self._copies = [None, None]
+        self._checked = None
+        self._start = None
 
     def on_epoch_begin(self, net, **kwargs):
-        weights = {
-            key: value.detach().clone() for key, value in net.module_.state_dict().items()
-        }
-        self._start = (len(net.history) - 1, weights)
+        slot = 0 if self._checked is None else 1 - self._checked[1]
+        params = [param.detach() for param in net.module_.parameters()]
+        if self._copies[slot] is None:
+            self._copies[slot] = [param.clone() for param in params]
+        else:
+            for copy, param in zip(self._copies[slot], params, strict=True):
+                copy.copy_(param)
+        self._start = (len(net.history) - 1, slot)
 
     def on_epoch_end(self, net, **kwargs):
         epoch = net.history[-1]
@@ -170,12 +177,17 @@ class NonFiniteLossGuard(Callback):
             return
         self.diverged_epoch_ = len(net.history)
         self.diverged_loss_ = epoch["train_nonfinite_loss"]
-        self.kept_epochs_, weights = self._checked or self._start
-        net.module_.load_state_dict(weights)
+        self.kept_epochs_, slot = self._checked or self._start
+        with torch.no_grad():
+            for param, saved in zip(
+                net.module_.parameters(), self._copies[slot], strict=True
+            ):
+                param.copy_(saved)
         net.optimizer_.state.clear()
         raise KeyboardInterrupt  # skorch's way to end the training loop
 
     def on_train_end(self, net, **kwargs):
+        self._copies = [None, None]
         self._checked = self._start = None
 
 

@@ -44,6 +44,8 @@ from ._callbacks import EpochLog
 from ._modules import build_module
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+# Values TensorNet keeps between epochs to save work, and leaves out of pickles.
+_CACHES = ("_hooks", "_step", "_lowest")
 
 
 def _acts_per_batch(callback) -> bool:
@@ -98,12 +100,44 @@ class TensorNet(NeuralNet):
     def get_default_callbacks(self):
         # skorch's "train_loss" and "valid_loss" average per-batch records, which
         # the plain epoch loop does not keep: run_single_epoch records the training
-        # loss, and DevScore the dev loss.
+        # loss, and DevScore the dev loss. The table of each epoch is built only
+        # when it is printed.
         return [
             (name, EpochLog() if name == "print_log" else callback)
             for name, callback in super().get_default_callbacks()
             if name not in ("train_loss", "valid_loss")
+            and (name != "print_log" or self.verbose)
         ]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for cache in _CACHES:  # rebuilt when needed; the step function cannot pickle
+            state.pop(cache, None)
+        return state
+
+    def _hooked(self, method_name: str) -> list:
+        """The callbacks whose ``method_name`` does something (overrides skorch's
+        empty hook), kept until the callbacks change."""
+        callbacks = self.callbacks_
+        cache = self.__dict__.get("_hooks")
+        if cache is None or cache[0] is not callbacks:
+            cache = self._hooks = (callbacks, {})
+        hooked = cache[1].get(method_name)
+        if hooked is None:
+            hooked = cache[1][method_name] = [
+                callback
+                for _, callback in callbacks
+                if getattr(type(callback), method_name)
+                is not getattr(Callback, method_name)
+            ]
+        return hooked
+
+    def notify(self, method_name, **cb_kwargs):
+        """As skorch's ``notify``, but only the callbacks that act on the event
+        are called."""
+        getattr(self, method_name)(self, **cb_kwargs)
+        for callback in self._hooked(method_name):
+            getattr(callback, method_name)(self, **cb_kwargs)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -130,7 +164,7 @@ class TensorNet(NeuralNet):
         module.train()
         chain, kind = linear_chain(module), loss_kind(self.criterion_)
         by_hand = chain is not None and kind is not None
-        step = sgd_step(optimizer) or optimizer.step
+        step = self._step_function(optimizer)
         losses, sizes = [], []
         alpha, weights = self.alpha, [layer.weight for layer in chain or []]
         if by_hand:
@@ -158,6 +192,14 @@ class TensorNet(NeuralNet):
         self.history.record("train_batch_count", len(losses))
         return torch.stack(losses).tolist() if losses else [], sizes
 
+    def _step_function(self, optimizer):
+        """The optimizer's step (:func:`sknn._backprop.sgd_step` where it applies),
+        kept for as long as the optimizer is."""
+        cached = self.__dict__.get("_step")
+        if cached is None or cached[0] is not optimizer:
+            cached = self._step = (optimizer, sgd_step(optimizer) or optimizer.step)
+        return cached[1]
+
     def _record_epoch_loss(self, prefix: str, losses: list[float], sizes: list[int]):
         """Record the epoch's loss (the mean over rows) and whether it is the best
         so far; or, if a batch loss was NaN or infinite, the first such batch and
@@ -171,13 +213,21 @@ class TensorNet(NeuralNet):
             self.history.record(f"{prefix}_nonfinite_loss", float(values[bad[0]]))
             return
         loss = float(np.average(values, weights=sizes))
-        earlier = [
-            epoch[f"{prefix}_loss"]
-            for epoch in self.history[:-1]
-            if f"{prefix}_loss" in epoch
-        ]
+        lowest = self._lowest_loss(prefix)
         self.history.record(f"{prefix}_loss", loss)
-        self.history.record(f"{prefix}_loss_best", not earlier or loss < min(earlier))
+        self.history.record(f"{prefix}_loss_best", loss < lowest)
+        self._lowest = (prefix, len(self.history), min(loss, lowest))
+
+    def _lowest_loss(self, prefix: str) -> float:
+        """The lowest ``{prefix}_loss`` of the epochs before this one: kept as a
+        running value, and found in the history only when that does not hold it."""
+        kept = self.__dict__.get("_lowest")
+        if kept is not None and kept[:2] == (prefix, len(self.history) - 1):
+            return kept[2]
+        key = f"{prefix}_loss"
+        return min(
+            (epoch[key] for epoch in self.history[:-1] if key in epoch), default=np.inf
+        )
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, TensorData):
