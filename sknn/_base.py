@@ -18,6 +18,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy import sparse
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -26,6 +27,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
+from ._backprop import SGD
 from ._batching import TensorData, to_tensor
 from ._callbacks import (
     CallbackSupportMixin,
@@ -63,7 +65,7 @@ MIN_PREDICT_ROWS = 64
 
 # Keys are exactly the strings users may pass as ``optimizer``.
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "sgd": torch.optim.SGD,
+    "sgd": SGD,  # torch.optim.SGD without its first-use import of torch._dynamo
     "adam": torch.optim.Adam,
 }
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
@@ -554,24 +556,47 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 stacklevel=7,
             )
 
+    def _prediction_input(self, X):
+        """``X`` as float32, validated as scikit-learn's ``validate_data`` does; a
+        float array of the fitted width (from a model fitted without feature names)
+        goes a shorter way to the same result, and on to scikit-learn's own checks
+        for their errors when it is not finite."""
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+        ):
+            with np.errstate(over="ignore"):  # refused below, in scikit-learn's words
+                X32 = np.ascontiguousarray(X, dtype=np.float32)
+            if get_config()["assume_finite"] or np.isfinite(X32).all():
+                return X32
+        return validate_data(
+            self, X, reset=False, dtype=np.float32, order="C", accept_sparse=("csr", "csc")
+        )
+
     def _forward(self, X, through=None) -> np.ndarray:
         """Validate ``X`` and return the module's outputs as float64, shape (n, k);
         or what ``through(module, X_chunk)`` returns, if given."""
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, dtype=np.float32, order="C", accept_sparse=("csr", "csc")
-        )
+        check_is_fitted(self, "net_")
+        X = self._prediction_input(X)
         is_sparse = sparse.issparse(X)
         step = PREDICT_BATCH_SIZE
         if is_sparse:
             X = X.tocsr()
             step = max(MIN_PREDICT_ROWS, min(step, PREDICT_DENSE_VALUES // X.shape[1]))
         device = resolve_device(self.device)
-        module = self.net_.module_.to(device)
-        module.eval()
+        module = self.net_.module_
+        first, forward, per_row = self.net_.predictor()
+        if first.device != device:
+            module.to(device)
+        if module.training:
+            module.eval()
         outputs = []
         rows_per_pass = min(step, max(MIN_PREDICT_ROWS, X.shape[0]))
-        threads = threads_for(batch_work(module, rows_per_pass))
+        threads = threads_for(per_row * rows_per_pass)
         with torch.inference_mode(), limit_threads(threads):
             for start in range(0, X.shape[0], step):
                 chunk = X[start : start + step]
@@ -582,7 +607,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                         [chunk, np.zeros((MIN_PREDICT_ROWS - rows, X.shape[1]), X.dtype)]
                     )
                 chunk = to_tensor(chunk, device)
-                output = module(chunk) if through is None else through(module, chunk)
+                output = forward(chunk) if through is None else through(module, chunk)
                 outputs.append(output[:rows].cpu())
         outputs = torch.cat(outputs).numpy().astype(np.float64)
         bad_rows = int((~np.isfinite(outputs)).any(axis=1).sum())

@@ -157,14 +157,14 @@ class NonFiniteLossGuard(Callback):
         self._copies = [None, None]
         self._checked = None
         self._start = None
+        self._params = [param.detach() for param in net.module_.parameters()]
 
     def on_epoch_begin(self, net, **kwargs):
         slot = 0 if self._checked is None else 1 - self._checked[1]
-        params = [param.detach() for param in net.module_.parameters()]
         if self._copies[slot] is None:
-            self._copies[slot] = [param.clone() for param in params]
+            self._copies[slot] = [param.clone() for param in self._params]
         else:
-            for copy, param in zip(self._copies[slot], params, strict=True):
+            for copy, param in zip(self._copies[slot], self._params, strict=True):
                 copy.copy_(param)
         self._start = (len(net.history) - 1, slot)
 
@@ -178,17 +178,14 @@ class NonFiniteLossGuard(Callback):
         self.diverged_epoch_ = len(net.history)
         self.diverged_loss_ = epoch["train_nonfinite_loss"]
         self.kept_epochs_, slot = self._checked or self._start
-        with torch.no_grad():
-            for param, saved in zip(
-                net.module_.parameters(), self._copies[slot], strict=True
-            ):
-                param.copy_(saved)
+        for param, saved in zip(self._params, self._copies[slot], strict=True):
+            param.copy_(saved)  # detached views of the weights
         net.optimizer_.state.clear()
         raise KeyboardInterrupt  # skorch's way to end the training loop
 
     def on_train_end(self, net, **kwargs):
         self._copies = [None, None]
-        self._checked = self._start = None
+        self._checked = self._start = self._params = None
 
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")

@@ -7,7 +7,7 @@ from numbers import Integral
 import numpy as np
 import torch
 from scipy import sparse
-from scipy.special import expit, log_expit, log_softmax, softmax
+from scipy.special import expit, log_expit
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -17,6 +17,20 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ._base import BaseSGDNetwork
 from ._callbacks import FitData, accuracy, subset_accuracy
 from ._modules import ReLUMLP
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    """The log of the softmax of each row, computed stably (shifted by the row's
+    largest logit)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """The softmax of each row, computed stably (shifted by the row's largest
+    logit)."""
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
@@ -512,7 +526,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             Probability of each class in the order of ``classes_``; rows sum to 1.
         """
         logits = self._forward(X)
-        return expit(logits) if self._multilabel else softmax(logits, axis=1)
+        return expit(logits) if self._multilabel else _softmax(logits)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed stably.
@@ -528,7 +542,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             Log-probability of each class in the order of ``classes_``.
         """
         logits = self._forward(X)
-        return log_expit(logits) if self._multilabel else log_softmax(logits, axis=1)
+        return log_expit(logits) if self._multilabel else _log_softmax(logits)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -549,7 +563,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             The most probable class of each row, as one of the labels in
             ``classes_``.
         """
-        check_is_fitted(self)
+        check_is_fitted(self, "net_")
         if self._multilabel:
             return (self.predict_proba(X) > 0.5).astype(self._label_dtype)
         # softmax keeps the order of the outputs, so the most probable class is the

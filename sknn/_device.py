@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 _SUPPORTED_TYPES = ("cpu", "cuda", "mps")
+_CPU = torch.device("cpu")
 
 
 def _mps_available() -> bool:
@@ -26,6 +27,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
     ValueError
         If ``device`` is not a device name, or names a device this machine lacks.
     """
+    if isinstance(device, str) and device == "cpu":  # the common case, quickly
+        return _CPU
     if isinstance(device, str) and device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")

@@ -137,6 +137,20 @@ def build_module(module_cls: type[nn.Module], kwargs: dict, seed: int) -> nn.Mod
     """
     with torch.device("meta"):
         module = module_cls(**kwargs)
-    module = module.to_empty(device="cpu")
+    _materialize(module)
     module.reset_parameters(torch.Generator().manual_seed(seed))
     return module
+
+
+def _materialize(module: nn.Module) -> None:
+    """Give the meta device's parameters and buffers uninitialised storage on the
+    CPU, as ``module.to_empty(device="cpu")`` does, without the import of sympy
+    that ``to_empty`` costs on first use."""
+    for child in module.modules():
+        for name, param in child._parameters.items():
+            if param is not None:
+                empty = torch.empty(param.shape, dtype=param.dtype)
+                child._parameters[name] = nn.Parameter(empty, param.requires_grad)
+        for name, buffer in child._buffers.items():
+            if buffer is not None:
+                child._buffers[name] = torch.empty(buffer.shape, dtype=buffer.dtype)

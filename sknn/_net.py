@@ -25,6 +25,8 @@ subclass changes only where data and weights come from:
 from __future__ import annotations
 
 import copy
+import functools
+import math
 
 import numpy as np
 import torch
@@ -33,6 +35,7 @@ from skorch.callbacks import Callback, LRScheduler
 
 from ._backprop import (
     add_l2_penalty,
+    forward_chain,
     l2_penalty,
     linear_chain,
     loss_and_grads,
@@ -45,7 +48,9 @@ from ._modules import build_module
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 # Values TensorNet keeps between epochs to save work, and leaves out of pickles.
-_CACHES = ("_hooks", "_step", "_lowest")
+_CACHES = ("_hooks", "_step", "_lowest", "_by_hand", "_predictor")
+# The key under which TensorNet._hooked keeps the callbacks that act per batch.
+_PER_BATCH = "per batch"
 
 
 def _acts_per_batch(callback) -> bool:
@@ -117,19 +122,23 @@ class TensorNet(NeuralNet):
 
     def _hooked(self, method_name: str) -> list:
         """The callbacks whose ``method_name`` does something (overrides skorch's
-        empty hook), kept until the callbacks change."""
+        empty hook), or with ``_PER_BATCH`` those that act per mini-batch; kept
+        until the callbacks change."""
         callbacks = self.callbacks_
         cache = self.__dict__.get("_hooks")
         if cache is None or cache[0] is not callbacks:
             cache = self._hooks = (callbacks, {})
         hooked = cache[1].get(method_name)
-        if hooked is None:
-            hooked = cache[1][method_name] = [
+        if hooked is None and method_name == _PER_BATCH:
+            hooked = [callback for _, callback in callbacks if _acts_per_batch(callback)]
+        elif hooked is None:
+            hooked = [
                 callback
                 for _, callback in callbacks
                 if getattr(type(callback), method_name)
                 is not getattr(Callback, method_name)
             ]
+        cache[1][method_name] = hooked
         return hooked
 
     def notify(self, method_name, **cb_kwargs):
@@ -143,9 +152,7 @@ class TensorNet(NeuralNet):
         if iterator is None:
             return
         plain = (
-            training
-            and isinstance(iterator, MiniBatches)
-            and not any(_acts_per_batch(callback) for _, callback in self.callbacks_)
+            training and isinstance(iterator, MiniBatches) and not self._hooked(_PER_BATCH)
         )
         if plain:
             losses, sizes = self._plain_epoch(iterator)
@@ -161,8 +168,9 @@ class TensorNet(NeuralNet):
         on the device until the epoch ends. For sknn's own modules and losses the
         gradients are computed by hand (:mod:`sknn._backprop`), else by autograd."""
         module, optimizer = self.module_, self.optimizer_
-        module.train()
-        chain, kind = linear_chain(module), loss_kind(self.criterion_)
+        if not module.training:
+            module.train()
+        chain, kind = self._chain()
         by_hand = chain is not None and kind is not None
         step = self._step_function(optimizer)
         losses, sizes = [], []
@@ -192,6 +200,35 @@ class TensorNet(NeuralNet):
         self.history.record("train_batch_count", len(losses))
         return torch.stack(losses).tolist() if losses else [], sizes
 
+    def _chain(self):
+        """The module as a chain of layers and the loss's kind, for backpropagation
+        by hand (:mod:`sknn._backprop`), kept for as long as the module and the
+        criterion are."""
+        module, criterion = self.module_, self.criterion_
+        cached = self.__dict__.get("_by_hand")
+        if cached is None or cached[0] is not module or cached[1] is not criterion:
+            chain, kind = linear_chain(module), loss_kind(criterion)
+            cached = self._by_hand = (module, criterion, chain, kind)
+        return cached[2:]
+
+    def predictor(self) -> tuple:
+        """For prediction: the module's first parameter (where the module is), its
+        forward function (layer by layer for sknn's modules) and the multiply-adds
+        of one row; kept for as long as the module is."""
+        module = self.module_
+        cached = self.__dict__.get("_predictor")
+        if cached is None or cached[0] is not module:
+            chain = linear_chain(module)
+            forward = module if chain is None else functools.partial(forward_chain, chain)
+            per_row = sum(
+                param.numel()
+                for name, param in module.named_parameters()
+                if name.endswith("weight")
+            )
+            first = next(module.parameters())
+            cached = self._predictor = (module, first, forward, per_row)
+        return cached[1:]
+
     def _step_function(self, optimizer):
         """The optimizer's step (:func:`sknn._backprop.sgd_step` where it applies),
         kept for as long as the optimizer is."""
@@ -206,13 +243,15 @@ class TensorNet(NeuralNet):
         its loss instead (:class:`~sknn._callbacks.NonFiniteLossGuard` acts on it)."""
         if not losses:
             return
-        values = np.asarray(losses, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(values))
-        if len(bad):
-            self.history.record(f"{prefix}_nonfinite_batch", int(bad[0]))
-            self.history.record(f"{prefix}_nonfinite_loss", float(values[bad[0]]))
+        bad = [i for i, value in enumerate(losses) if not math.isfinite(value)]
+        if bad:
+            self.history.record(f"{prefix}_nonfinite_batch", bad[0])
+            self.history.record(f"{prefix}_nonfinite_loss", float(losses[bad[0]]))
             return
-        loss = float(np.average(values, weights=sizes))
+        if len(losses) == 1:  # as np.average computes it, without its overhead
+            loss = float(losses[0]) * sizes[0] / sizes[0]
+        else:
+            loss = float(np.average(np.asarray(losses, dtype=np.float64), weights=sizes))
         lowest = self._lowest_loss(prefix)
         self.history.record(f"{prefix}_loss", loss)
         self.history.record(f"{prefix}_loss_best", loss < lowest)

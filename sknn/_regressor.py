@@ -453,9 +453,10 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
             Predictions on the scale of the training target, 1-D when the
             training target was 1-D.
         """
+        outputs = self._forward(X)  # warns itself if these are not finite
         with np.errstate(over="ignore", invalid="ignore"):
-            y_pred = self._forward(X) * self._y_scale + self._y_mean
-        if not np.isfinite(y_pred).all():
+            y_pred = outputs * self._y_scale + self._y_mean
+        if not np.isfinite(y_pred).all() and np.isfinite(outputs).all():
             warnings.warn(
                 "Some predictions overflow float64: the target's scale is too large "
                 "for these inputs. Rescale y.",

@@ -1,11 +1,13 @@
 """The training step by hand equals autograd's, for every module, activation and loss."""
 
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
 import torch
 
-from sknn._backprop import linear_chain, loss_and_grads, loss_kind, sgd_step
+from sknn._backprop import SGD, linear_chain, loss_and_grads, loss_kind, sgd_step
 from sknn._batching import Weighted
 from sknn._modules import ReLUMLP, SumOfSigmoids, build_module
 from sknn._net import TensorNet
@@ -149,3 +151,54 @@ def test_schedules_see_the_optimizer_step(regression_data):
         warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs, on purpose
         for schedule in ("invscaling", "adaptive"):
             SigmoidRegressor(learning_rate=schedule, max_epochs=3, tol=0.0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}]
+)
+def test_sknns_sgd_is_torchs_sgd(options):
+    """sknn's SGD (without torch's first-use import of torch._dynamo) updates the
+    weights and keeps the state as torch.optim.SGD, bit for bit, and their saved
+    states load into each other."""
+    generator = torch.Generator().manual_seed(0)
+    batches = [
+        (
+            torch.randn(8, 3, generator=generator),
+            torch.randint(2, (8,), generator=generator),
+        )
+        for _ in range(4)
+    ]
+    kwargs = dict(n_features=3, hidden_layer_sizes=(4,), n_outputs=2)
+    runs = []
+    for cls in (torch.optim.SGD, SGD):
+        module = build_module(ReLUMLP, kwargs, 0)
+        optimizer = cls(module.parameters(), lr=0.1, weight_decay=0.01, **options)
+        for X, y in batches:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(module(X), y).backward()
+            optimizer.step()
+        runs.append((module, optimizer))
+    (reference, reference_opt), (ours, our_opt) = runs
+    for p, q in zip(reference.parameters(), ours.parameters(), strict=True):
+        assert torch.equal(p, q)
+    reference_opt.load_state_dict(our_opt.state_dict())
+    our_opt.load_state_dict(reference_opt.state_dict())
+
+
+def test_fitting_and_predicting_do_not_import_torch_dynamo():
+    """torch's optimizers import torch._dynamo (and sympy) the first time one is
+    used, about a second; sknn's own SGD does not, nor does building a module."""
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore'); "
+        "from sklearn.datasets import load_iris; "
+        "from sknn import ReLUMLPClassifier, SigmoidRegressor; "
+        "X, y = load_iris(return_X_y=True); "
+        "ReLUMLPClassifier(max_epochs=3, early_stopping=True).fit(X, y).predict_proba(X); "
+        "m = SigmoidRegressor(max_epochs=3).fit(X, y); m.partial_fit(X, y); "
+        "import pickle; pickle.loads(pickle.dumps(m)).predict(X); "
+        "print(sorted(n for n in ('torch._dynamo', 'sympy') if n in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"

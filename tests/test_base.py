@@ -54,7 +54,7 @@ def test_trains_with_torch_sgd_through_a_held_skorch_net(case, fast):
     assert isinstance(model.module_, torch.nn.Module)
     assert model.module_ is model.net_.module_
     optimizer = model.net_.optimizer_
-    assert type(optimizer) is torch.optim.SGD
+    assert isinstance(optimizer, torch.optim.SGD)
     assert optimizer.param_groups[0]["lr"] == 0.02
     assert optimizer.param_groups[0]["momentum"] == 0.5
     assert len(model.net_.history) == model.n_iter_ == 5
@@ -360,3 +360,26 @@ def test_verbose_colors_new_bests_on_a_terminal(case, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     cls(max_epochs=3, verbose=1, random_state=0).fit(X, y)
     assert "\x1b[" in capsys.readouterr().out
+
+
+def test_predictions_are_the_modules_outputs_bit_for_bit(case, fast):
+    # prediction runs sknn's modules layer by layer, without nn.Module's call
+    # machinery; the numbers are the module's own
+    cls, X, y = case
+    model = cls(**fast).fit(X, y)
+    X32 = np.ascontiguousarray(X[:100], dtype=np.float32)
+    with torch.no_grad():
+        expected = model.module_(torch.from_numpy(X32)).numpy().astype(np.float64)
+    np.testing.assert_array_equal(model._forward(X32), expected)
+    np.testing.assert_array_equal(model._forward(X[:100]), expected)  # float64 input
+    np.testing.assert_array_equal(model._forward(X32.tolist()), expected)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e39])
+def test_the_quick_prediction_path_gives_sklearns_errors(case, fast, bad):
+    cls, X, y = case
+    model = cls(**fast).fit(X, y)
+    X_bad = X.copy()
+    X_bad[3, 1] = bad
+    with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+        model.predict(X_bad)

@@ -20,7 +20,7 @@ def test_sgd_momentum_and_nesterov_reach_the_optimizer(case, fast):
     cls, X, y = case
     model = cls(momentum=0.5, nesterov=True, **fast).fit(X, y)
     group = model.net_.optimizer_.param_groups[0]
-    assert type(model.net_.optimizer_) is torch.optim.SGD
+    assert isinstance(model.net_.optimizer_, torch.optim.SGD)
     assert group["momentum"] == 0.5 and group["nesterov"] is True
     plain = cls(momentum=0.5, **fast).fit(X, y)
     assert plain.loss_curve_ != model.loss_curve_
