@@ -199,7 +199,7 @@ def _functional_sgd_available() -> bool:
 _FUNCTIONAL_SGD = _functional_sgd_available()
 
 
-def _has_step_hooks(optimizer: torch.optim.Optimizer) -> bool:
+def has_step_hooks(optimizer: torch.optim.Optimizer) -> bool:
     from torch.optim import optimizer as module
 
     hooks = (
@@ -250,7 +250,7 @@ def sgd_step(optimizer: torch.optim.Optimizer):
     """
     if type(optimizer) not in (torch.optim.SGD, SGD) or not _FUNCTIONAL_SGD:
         return None
-    if _has_step_hooks(optimizer):
+    if has_step_hooks(optimizer):
         return None
     stepped = False
 

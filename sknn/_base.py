@@ -410,14 +410,16 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         current = {
             key: value for key, value in vars(net).items() if key.startswith("optimizer__")
         }
-        if type(old) is not OPTIMIZERS[self.optimizer] or current != wanted:
+        # a torch.optim.SGD (of a model saved before sknn had its own) is sknn's SGD
+        same_kind = issubclass(OPTIMIZERS[self.optimizer], type(old))
+        if not same_kind or current != wanted:
             for key in current:
                 delattr(net, key)
             for key, value in wanted.items():
                 setattr(net, key, value)
             net.optimizer, net.lr = OPTIMIZERS[self.optimizer], self.lr
             net.initialize_optimizer()
-            if type(old) is type(net.optimizer_):  # the same kind: keep its state
+            if same_kind:  # keep its state
                 for param, state in old.state.items():
                     net.optimizer_.state[param] = state
         for group in net.optimizer_.param_groups:

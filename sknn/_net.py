@@ -36,6 +36,7 @@ from skorch.callbacks import Callback, LRScheduler
 from ._backprop import (
     add_l2_penalty,
     forward_chain,
+    has_step_hooks,
     l2_penalty,
     linear_chain,
     loss_and_grads,
@@ -53,14 +54,18 @@ _CACHES = ("_hooks", "_step", "_lowest", "_by_hand", "_predictor")
 _PER_BATCH = "per batch"
 
 
+def _acts_on(callback, hook: str) -> bool:
+    """Whether a skorch callback's ``hook`` does something: it is not skorch's empty
+    method (whether overridden in a class or set on the instance)."""
+    method = getattr(callback, hook)
+    return getattr(method, "__func__", None) is not getattr(Callback, hook)
+
+
 def _acts_per_batch(callback) -> bool:
     """Whether a skorch callback does anything per mini-batch."""
     if isinstance(callback, LRScheduler):
         return callback.step_every == "batch"
-    return any(
-        getattr(type(callback), hook) is not getattr(Callback, hook)
-        for hook in _BATCH_HOOKS
-    )
+    return any(_acts_on(callback, hook) for hook in _BATCH_HOOKS)
 
 
 class TensorNet(NeuralNet):
@@ -133,10 +138,7 @@ class TensorNet(NeuralNet):
             hooked = [callback for _, callback in callbacks if _acts_per_batch(callback)]
         elif hooked is None:
             hooked = [
-                callback
-                for _, callback in callbacks
-                if getattr(type(callback), method_name)
-                is not getattr(Callback, method_name)
+                callback for _, callback in callbacks if _acts_on(callback, method_name)
             ]
         cache[1][method_name] = hooked
         return hooked
@@ -231,9 +233,10 @@ class TensorNet(NeuralNet):
 
     def _step_function(self, optimizer):
         """The optimizer's step (:func:`sknn._backprop.sgd_step` where it applies),
-        kept for as long as the optimizer is."""
+        kept for as long as the optimizer is and has no step hooks (checked at every
+        epoch: hooks registered since are run)."""
         cached = self.__dict__.get("_step")
-        if cached is None or cached[0] is not optimizer:
+        if cached is None or cached[0] is not optimizer or has_step_hooks(optimizer):
             cached = self._step = (optimizer, sgd_step(optimizer) or optimizer.step)
         return cached[1]
 

@@ -32,9 +32,12 @@ import torch
 # busy.
 SINGLE_THREAD_BELOW = 2_500_000
 
+# With OpenMP (torch's usual backend) the setting is each OS thread's own: a thread
+# that lowers it must put it back itself. Other backends share one setting.
+_PER_THREAD = "OpenMP" in torch.__config__.parallel_info()
 _lock = threading.Lock()
-_active = 0  # sknn calls working under a limit right now
-_saved: int | None = None  # torch's setting before the first of them
+_shared = {"active": 0, "saved": None}  # sknn calls under a limit, setting before
+_local = threading.local()
 
 
 def available_cores() -> int:
@@ -57,27 +60,32 @@ def threads_for(multiply_adds: int) -> int:
 
 @contextmanager
 def limit_threads(threads: int) -> Iterator[None]:
-    """Run the block with torch on at most ``threads`` threads; put torch's setting
-    back when the last block running under a limit ends (blocks may run in
-    several threads at once)."""
-    global _active, _saved
-    if threads >= torch.get_num_threads() and not _active:
+    """Run the block with torch on at most ``threads`` threads, and put torch's
+    setting back when the last block running under a limit ends: the last in this
+    thread where the setting is each thread's own (OpenMP), else the last of all
+    (blocks may run in several threads at once)."""
+    state = _local.__dict__ if _PER_THREAD else _shared
+    state.setdefault("active", 0)
+    if threads >= torch.get_num_threads() and not state["active"]:
         yield
         return
-    with _lock:
-        if _active == 0:
-            _saved = torch.get_num_threads()
-        _active += 1
-        if threads < torch.get_num_threads():
-            torch.set_num_threads(threads)
+    entered = False
     try:
+        with _lock:
+            if state["active"] == 0:
+                state["saved"] = torch.get_num_threads()
+            state["active"] += 1
+            entered = True
+            if threads < torch.get_num_threads():
+                torch.set_num_threads(threads)
         yield
     finally:
-        with _lock:
-            _active -= 1
-            if _active == 0:
-                torch.set_num_threads(_saved)
-                _saved = None
+        if entered:
+            with _lock:
+                state["active"] -= 1
+                if state["active"] == 0:
+                    torch.set_num_threads(state["saved"])
+                    state["saved"] = None
 
 
 def batch_work(module: torch.nn.Module, rows: int) -> int:

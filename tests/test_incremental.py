@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from sknn import ReLUMLPClassifier, SigmoidRegressor
 
@@ -215,3 +216,22 @@ def test_the_network_shape_cannot_change_when_training_continues(case):
         model.set_params(warm_start=True).fit(X, y)
     np.testing.assert_array_equal(model.predict(X), before)
     assert len(model.loss_curve_) == 1
+
+
+def test_partial_fit_keeps_the_momentum_of_a_torch_sgd(case):
+    # a model saved before sknn had its own SGD holds a torch.optim.SGD: partial_fit
+    # goes on with it and its momentum
+    cls, X, y = case
+    model = first_partial_fit(cls(random_state=0), X, y)
+    twin = first_partial_fit(cls(random_state=0), X, y)
+    ours = model.net_.optimizer_
+    theirs = torch.optim.SGD(model.module_.parameters(), lr=ours.defaults["lr"])
+    theirs.param_groups[0].update(
+        {key: value for key, value in ours.param_groups[0].items() if key != "params"}
+    )
+    theirs.load_state_dict(ours.state_dict())
+    model.net_.optimizer_ = theirs
+    model.partial_fit(X, y)
+    twin.partial_fit(X, y)
+    assert model.net_.optimizer_ is theirs
+    np.testing.assert_array_equal(model.predict(X), twin.predict(X))

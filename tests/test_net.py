@@ -136,3 +136,27 @@ def test_no_host_synchronisation_per_batch(monkeypatch, classification_data):
     model.fit(X, y)  # 30 batches per epoch
     assert calls["item"] == 0
     assert calls["tolist"] == 3
+
+
+def test_step_hooks_registered_between_calls_run(classification_data):
+    X, y = classification_data
+    model = ReLUMLPClassifier(batch_size=50, random_state=0)
+    model.partial_fit(X, y, classes=np.unique(y))
+    calls = []
+    handle = model.net_.optimizer_.register_step_post_hook(lambda *args: calls.append(1))
+    model.partial_fit(X, y)
+    handle.remove()
+    assert len(calls) == 3  # one per mini-batch
+
+
+def test_callback_hooks_set_on_the_instance_run(classification_data):
+    X, y = classification_data
+    epochs = []
+
+    class SetsItsHook(Callback):
+        def initialize(self):
+            self.on_epoch_end = lambda net, **kwargs: epochs.append(len(net.history))
+            return self
+
+    ReLUMLPClassifier(max_epochs=3, callbacks=[SetsItsHook()], random_state=0).fit(X, y)
+    assert epochs == [1, 2, 3]

@@ -90,3 +90,35 @@ def test_fits_in_two_threads_at_once_do_not_interfere(
     for together, by_itself in zip(results, alone, strict=True):
         np.testing.assert_array_equal(together, by_itself)
     assert torch.get_num_threads() == 2
+
+
+def test_a_fit_started_inside_another_puts_each_threads_setting_back(
+    classification_data, two_threads
+):
+    # a fit that starts a fit in another thread, which is still running when the
+    # first ends: each thread's setting is back to what it was after its own fit
+    # (with OpenMP, each thread has its own)
+    X, y = classification_data
+    started, seen = threading.Event(), {}
+
+    class Started(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            started.set()
+
+    class FitInAThread(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            def work():
+                before = torch.get_num_threads()
+                model = ReLUMLPClassifier(max_epochs=20, callbacks=[Started()])
+                model.fit(X, y)
+                seen["worker"] = (before, torch.get_num_threads())
+
+            seen["thread"] = threading.Thread(target=work)
+            seen["thread"].start()
+            assert started.wait(timeout=30)  # the other fit is under way
+
+    ReLUMLPClassifier(max_epochs=1, callbacks=[FitInAThread()]).fit(X, y)
+    assert torch.get_num_threads() == 2
+    seen["thread"].join()
+    before, after = seen["worker"]
+    assert after == before
