@@ -237,6 +237,42 @@ class SGD(torch.optim.SGD):
             torch.set_grad_enabled(previous)
 
 
+# torch's fused SGD kernel, which its functional ``sgd`` calls after grouping the
+# tensors by device and dtype; None in a torch without it.
+_FUSED_SGD = getattr(torch, "_fused_sgd_", None)
+
+
+def _fused_kernel_applies(group: dict, params: list, buffers: list) -> bool:
+    """Whether ``group``'s step is one call of the fused kernel, as torch's own
+    fused path makes it: fused, on one device and dtype, with momentum buffers
+    already made (after the first step) or no momentum."""
+    if _FUSED_SGD is None or not group.get("fused") or not params:
+        return False
+    if group["momentum"] != 0 and any(buffer is None for buffer in buffers):
+        return False
+    first = params[0]
+    return all(p.device == first.device and p.dtype == first.dtype for p in params)
+
+
+def _fused_sgd_kernel(group: dict, params: list, buffers: list) -> None:
+    """The call torch's ``_fused_sgd`` makes for one device and dtype, without its
+    grouping: the same kernel and arguments, so the same numbers."""
+    _FUSED_SGD(
+        params,
+        [p.grad for p in params],
+        [] if group["momentum"] == 0 else buffers,
+        weight_decay=group["weight_decay"],
+        momentum=group["momentum"],
+        lr=group["lr"],
+        dampening=group["dampening"],
+        nesterov=group["nesterov"],
+        maximize=group.get("maximize", False),
+        is_first_step=False,
+        grad_scale=None,
+        found_inf=None,
+    )
+
+
 def sgd_step(optimizer: torch.optim.Optimizer):
     """A function that does ``optimizer.step()`` for ``torch.optim.SGD`` through
     torch's functional ``sgd``, without ``step``'s per-call bookkeeping (profiler
@@ -264,6 +300,9 @@ def sgd_step(optimizer: torch.optim.Optimizer):
             params = [p for p in group["params"] if p.grad is not None]
             state = [optimizer.state[p] for p in params]
             buffers = [s.get("momentum_buffer") for s in state]
+            if _fused_kernel_applies(group, params, buffers):
+                _fused_sgd_kernel(group, params, buffers)
+                continue
             functional_sgd.sgd(
                 params,
                 [p.grad for p in params],

@@ -86,8 +86,10 @@ def test_other_modules_and_loss_options_use_autograd():
         dict(momentum=0.9, nesterov=True),
         dict(momentum=0.0),
         dict(momentum=0.9, fused=True),
+        dict(momentum=0.9, nesterov=True, fused=True),
+        dict(momentum=0.0, fused=True),
     ],
-    ids=["momentum", "nesterov", "plain", "fused"],
+    ids=["momentum", "nesterov", "plain", "fused", "fused-nesterov", "fused-plain"],
 )
 def test_sgd_step_equals_optimizer_step(options):
     """The lean step updates the weights and the momentum as SGD.step does, bit for
