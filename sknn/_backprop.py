@@ -242,6 +242,19 @@ class SGD(torch.optim.SGD):
 _FUSED_SGD = getattr(torch, "_fused_sgd_", None)
 
 
+def _update_arguments(group: dict) -> dict:
+    """The hyper-parameters of an SGD update of ``group``, as torch's functional
+    ``sgd`` and its fused kernel take them."""
+    return {
+        "weight_decay": group["weight_decay"],
+        "momentum": group["momentum"],
+        "lr": group["lr"],
+        "dampening": group["dampening"],
+        "nesterov": group["nesterov"],
+        "maximize": group.get("maximize", False),
+    }
+
+
 def _fused_kernel_applies(group: dict, params: list, buffers: list) -> bool:
     """Whether ``group``'s step is one call of the fused kernel, as torch's own
     fused path makes it: fused, on one device and dtype, with momentum buffers
@@ -261,12 +274,7 @@ def _fused_sgd_kernel(group: dict, params: list, buffers: list) -> None:
         params,
         [p.grad for p in params],
         [] if group["momentum"] == 0 else buffers,
-        weight_decay=group["weight_decay"],
-        momentum=group["momentum"],
-        lr=group["lr"],
-        dampening=group["dampening"],
-        nesterov=group["nesterov"],
-        maximize=group.get("maximize", False),
+        **_update_arguments(group),
         is_first_step=False,
         grad_scale=None,
         found_inf=None,
@@ -309,12 +317,7 @@ def sgd_step(optimizer: torch.optim.Optimizer):
                 buffers,
                 foreach=group.get("foreach"),
                 fused=group.get("fused"),
-                weight_decay=group["weight_decay"],
-                momentum=group["momentum"],
-                lr=group["lr"],
-                dampening=group["dampening"],
-                nesterov=group["nesterov"],
-                maximize=group.get("maximize", False),
+                **_update_arguments(group),
             )
             if group["momentum"] != 0:
                 for s, buffer in zip(state, buffers, strict=True):

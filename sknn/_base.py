@@ -47,7 +47,7 @@ from ._inputs import (
     float32_weights,
 )
 from ._net import NetSnapshot, TensorNet, move_net
-from ._threads import batch_work, limit_threads, threads_for
+from ._threads import limit_threads, threads_for
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
 # negligible, small enough that each layer's activations fit in the CPU's caches
@@ -320,7 +320,8 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 prepare(net, continuing)
             # the penalty is divided by the batch's sum of the user's row weights
             net.alpha = self.alpha / peak
-            with limit_threads(threads_for(batch_work(net.module_, batch_size))):
+            per_row = net.predictor()[2]
+            with limit_threads(threads_for(per_row * batch_size)):
                 self._train(
                     net,
                     TensorData(to_tensor(X, device), to_tensor(y, device), weights),

@@ -214,9 +214,10 @@ class TensorNet(NeuralNet):
         return cached[2:]
 
     def predictor(self) -> tuple:
-        """For prediction: the module's first parameter (where the module is), its
-        forward function (layer by layer for sknn's modules) and the multiply-adds
-        of one row; kept for as long as the module is."""
+        """The module's first parameter (where the module is), its forward function
+        for prediction (layer by layer for sknn's modules) and the multiply-adds of
+        one row through its weights (what :mod:`sknn._threads` sizes work by); kept
+        for as long as the module is."""
         module = self.module_
         cached = self.__dict__.get("_predictor")
         if cached is None or cached[0] is not module:

@@ -86,13 +86,3 @@ def limit_threads(threads: int) -> Iterator[None]:
                 if state["active"] == 0:
                     torch.set_num_threads(state["saved"])
                     state["saved"] = None
-
-
-def batch_work(module: torch.nn.Module, rows: int) -> int:
-    """Multiply-adds of a forward pass of ``rows`` rows through ``module``'s weight
-    matrices."""
-    return rows * sum(
-        param.numel()
-        for name, param in module.named_parameters()
-        if name.endswith("weight")
-    )
