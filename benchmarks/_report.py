@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._small import FIT_REPEATS
+
 MIB = 2**20
 
 
@@ -65,8 +67,8 @@ def _small(section: dict) -> list[str]:
     """Fit seconds and sknn / scikit-learn on a quiet machine and with a busy core;
     the first fit; one-row predictions."""
     lines = [
-        "Small data (scikit-learn's data sets, standardized; stopping off; best of 3 "
-        "fits):",
+        "Small data (scikit-learn's data sets, standardized; stopping off; best of "
+        f"{FIT_REPEATS} fits):",
         "",
         "| data, network, batch, epochs | sknn fit s | / sklearn "
         "| sknn fit s, a core busy | / sklearn, a core busy |",

@@ -5,7 +5,7 @@ prints it as JSON; :func:`run_section` runs them all and returns the section of 
 report:
 
 * fits of scikit-learn's data sets (standardized) by sknn and scikit-learn's MLP,
-  same network, SGD settings and epochs, stopping off: the best of three fits
+  same network, SGD settings and epochs, stopping off: the best of five fits
   after a warm-up, on a quiet machine and while another process keeps one core
   busy (started and stopped here, by its process id);
 * the first fit in a fresh process (after the imports), and the imports;
@@ -52,7 +52,7 @@ SMALL_CONFIGS = [
     SmallConfig("digits, (100,), batch 200", "digits", "classifier", (100,), 200, 100),
 ]
 SMOKE_CONFIGS = [SmallConfig("smoke: iris, (8,)", "iris", "classifier", (8,), 50, 2)]
-FIT_REPEATS = 3
+FIT_REPEATS = 5
 PREDICT_CALLS = 2000
 
 

@@ -14,11 +14,13 @@ layers are narrow. The gradients equal autograd's to rounding (tested in float64
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
+import torch.optim.optimizer as optimizer_module
 import torch.optim.sgd as functional_sgd
 from torch import nn
 
@@ -30,13 +32,28 @@ _LOSS_KINDS: dict[type[nn.Module], str] = {
     nn.CrossEntropyLoss: "cross_entropy",
     nn.BCEWithLogitsLoss: "binary_cross_entropy",
 }
-# Each activation and the product of a gradient ``d`` with its derivative, given
-# the activation's input ``z`` and output ``a``.
-_ACTIVATION_GRADS: dict[type[nn.Module], Callable] = {
-    nn.ReLU: lambda d, z, a: torch.ops.aten.threshold_backward(d, a, 0),
-    nn.Sigmoid: lambda d, z, a: torch.ops.aten.sigmoid_backward(d, a),
-    nn.Hardsigmoid: lambda d, z, a: torch.ops.aten.hardsigmoid_backward(d, z),
+# Each activation: how it is applied to a layer's fresh output (in place where its
+# gradient needs only the activation's output), and the product of a gradient ``d``
+# with its derivative, given the activation's input ``z`` and output ``a``.
+_ACTIVATIONS: dict[type[nn.Module], tuple[Callable, Callable]] = {
+    nn.ReLU: (torch.relu_, lambda d, z, a: torch.ops.aten.threshold_backward(d, a, 0)),
+    nn.Sigmoid: (torch.sigmoid_, lambda d, z, a: torch.ops.aten.sigmoid_backward(d, a)),
+    nn.Hardsigmoid: (
+        nn.functional.hardsigmoid,
+        lambda d, z, a: torch.ops.aten.hardsigmoid_backward(d, z),
+    ),
 }
+# The weight gradient d^T x of a CPU layer with 2 to 8 inputs and at least 30
+# outputs is computed as (x^T d)^T: CPU matrix products whose result has so few
+# columns run 1.5 to 6 times slower than their transposes once rows x outputs pass
+# a few thousand (measured with torch's CPU builds, one thread).
+_NARROW_INPUTS = (2, 8)
+_WIDE_OUTPUTS = 30
+_TRANSPOSED_MIN_WORK = 6000
+# The log-softmax of fewer classes than this, over at least this many rows, is
+# computed transposed (see _log_softmax_rows).
+_FEW_CLASSES = 16
+_MANY_ROWS = 64
 
 
 class Layer(NamedTuple):
@@ -45,6 +62,7 @@ class Layer(NamedTuple):
     weight: torch.Tensor
     bias: torch.Tensor
     activation: nn.Module | None
+    activate: Callable | None
     activation_grad: Callable | None
 
 
@@ -62,23 +80,23 @@ def linear_chain(module: nn.Module) -> list[Layer] | None:
         ]
     else:
         return None
-    if not all(act is None or type(act) in _ACTIVATION_GRADS for _, act in pairs):
+    if not all(act is None or type(act) in _ACTIVATIONS for _, act in pairs):
         return None
     return [
-        Layer(linear.weight, linear.bias, act, _ACTIVATION_GRADS.get(type(act)))
+        Layer(linear.weight, linear.bias, act, *_ACTIVATIONS.get(type(act), (None, None)))
         for linear, act in pairs
     ]
 
 
 def forward_chain(chain: list[Layer], X: torch.Tensor) -> torch.Tensor:
     """The module's outputs for ``X``, layer by layer, without ``nn.Module``'s call
-    machinery: the same operations as the module's own forward pass (a linear layer
-    on a matrix is ``addmm``), so the same numbers."""
+    machinery: the same operations as the module's own forward pass, so the same
+    numbers."""
     a = X
     for layer in chain:
-        a = torch.addmm(layer.bias, a, layer.weight.t())
-        if layer.activation is not None:
-            a = layer.activation.forward(a)
+        a = nn.functional.linear(a, layer.weight, layer.bias)
+        if layer.activate is not None:
+            a = layer.activate(a)
     return a
 
 
@@ -97,23 +115,53 @@ def loss_kind(criterion: nn.Module) -> str | None:
     return kind
 
 
+def _log_softmax_rows(logits: torch.Tensor) -> torch.Tensor:
+    """``log_softmax(logits, dim=1)``. For a few classes and many rows on the CPU it
+    is computed down the columns of the transposed logits (equal to rounding):
+    torch's CPU kernel along a last dimension shorter than its vector width runs
+    element by element, 4 to 8 times slower than the kernel along the first."""
+    rows, classes = logits.shape
+    if classes < _FEW_CLASSES and rows >= _MANY_ROWS and logits.device.type == "cpu":
+        return torch.log_softmax(logits.t().contiguous(), dim=0).t()
+    return torch.log_softmax(logits, dim=1)
+
+
+# torch's mean squared error, without the Python checks and broadcasting of
+# ``nn.functional.mse_loss`` (a few microseconds a call: more than the loss itself
+# on a mini-batch); for two tensors of the same shape, the same call.
+_MSE_KERNEL = getattr(getattr(torch._C, "_nn", None), "mse_loss", None)
+_MEAN_REDUCTION = torch.nn._reduction.get_enum("mean")
+
+
+def _mse_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if _MSE_KERNEL is None:
+        return nn.functional.mse_loss(output, target)
+    return _MSE_KERNEL(output, target, _MEAN_REDUCTION)
+
+
 def _loss_and_output_grad(kind: str, logits, y, weight):
     """The batch loss, as ``TensorNet.get_loss`` computes it, and its gradient with
     respect to the logits. With ``weight``, the loss is the weighted mean of the
     rows' losses (each the mean over its outputs)."""
     n = logits.shape[0]
     if kind == "cross_entropy":
-        log_p = torch.log_softmax(logits, dim=1)
-        row_loss = -log_p.gather(1, y.unsqueeze(1)).squeeze(1)
+        log_p = _log_softmax_rows(logits)
+        if weight is None:
+            loss = nn.functional.nll_loss(log_p, y)
+        else:
+            row_loss = nn.functional.nll_loss(log_p, y, reduction="none")
         grad = log_p.exp_()
         grad.scatter_add_(1, y.unsqueeze(1), grad.new_full((n, 1), -1.0))
+        if weight is None:
+            return loss, grad.div_(n)
         per_row = 1
     else:
-        y = y.reshape(logits.shape)
+        if y.shape != logits.shape:
+            y = y.reshape(logits.shape)
         if kind == "squared_error":
             diff = logits - y
             if weight is None:
-                loss = diff.square().mean()
+                loss = _mse_loss(logits, y)
                 return loss, diff.mul_(2.0 / diff.numel())
             losses = diff.square()
             grad = diff.mul_(2.0)
@@ -131,6 +179,21 @@ def _loss_and_output_grad(kind: str, logits, y, weight):
     return loss, grad.mul_((weight / (total * per_row)).unsqueeze(1))
 
 
+def _weight_grad(d: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``d^T x``, the gradient of a layer's weight matrix from its output gradient
+    ``d`` and its input ``x`` (contiguous, as the fused optimizers need)."""
+    rows, outputs = d.shape
+    inputs = x.shape[1]
+    if (
+        _NARROW_INPUTS[0] <= inputs <= _NARROW_INPUTS[1]
+        and outputs >= _WIDE_OUTPUTS
+        and rows * outputs >= _TRANSPOSED_MIN_WORK
+        and d.device.type == "cpu"
+    ):
+        return x.t().mm(d).t().contiguous()
+    return d.t().mm(x)
+
+
 def loss_and_grads(chain: list[Layer], kind: str, X, y, weight=None) -> torch.Tensor:
     """Run the forward pass, compute the loss, and write every parameter's ``.grad``
     by the chain rule. Returns the loss (a tensor on the device). Call it under
@@ -139,9 +202,9 @@ def loss_and_grads(chain: list[Layer], kind: str, X, y, weight=None) -> torch.Te
     a = X
     for layer in chain:
         inputs.append(a)
-        z = torch.addmm(layer.bias, a, layer.weight.t())
+        z = nn.functional.linear(a, layer.weight, layer.bias)
         pre_activations.append(z)
-        a = z if layer.activation is None else layer.activation(z)
+        a = z if layer.activate is None else layer.activate(z)
     loss, d = _loss_and_output_grad(kind, a, y, weight)
     outputs = [*inputs[1:], a]
     for i in range(len(chain) - 1, -1, -1):
@@ -149,7 +212,7 @@ def loss_and_grads(chain: list[Layer], kind: str, X, y, weight=None) -> torch.Te
         if layer.activation_grad is not None:
             d = layer.activation_grad(d, pre_activations[i], outputs[i])
         if layer.weight.requires_grad:
-            layer.weight.grad = d.t().mm(inputs[i])
+            layer.weight.grad = _weight_grad(d, inputs[i])
         if layer.bias.requires_grad:
             layer.bias.grad = d.sum(dim=0)
         if i > 0:
@@ -200,13 +263,11 @@ _FUNCTIONAL_SGD = _functional_sgd_available()
 
 
 def has_step_hooks(optimizer: torch.optim.Optimizer) -> bool:
-    from torch.optim import optimizer as module
-
     hooks = (
         getattr(optimizer, "_optimizer_step_pre_hooks", None),
         getattr(optimizer, "_optimizer_step_post_hooks", None),
-        getattr(module, "_global_optimizer_pre_hooks", None),
-        getattr(module, "_global_optimizer_post_hooks", None),
+        getattr(optimizer_module, "_global_optimizer_pre_hooks", None),
+        getattr(optimizer_module, "_global_optimizer_post_hooks", None),
     )
     return any(hook is None or len(hook) for hook in hooks)
 
@@ -217,24 +278,38 @@ def _undecorated(method):
     return getattr(method, "__wrapped__", method)
 
 
-class SGD(torch.optim.SGD):
-    """``torch.optim.SGD``, the same updates and state, without the import of
-    ``torch._dynamo`` (and sympy) that torch's optimizers make the first time one is
-    built, stepped or saved: about a second off the first fit in a process. Not
-    for use under ``torch.compile``."""
+class _WithoutDynamoImport:
+    """What sknn's optimizers change in torch's: the same updates and state,
+    without the import of ``torch._dynamo`` (and sympy) that torch's optimizers
+    make the first time one is built, stepped or saved (the wrappers that keep
+    ``torch.compile`` out of them): about a second off the first fit in a process.
+    Not for use under ``torch.compile``."""
 
     add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
     zero_grad = _undecorated(torch.optim.Optimizer.zero_grad)
     state_dict = _undecorated(torch.optim.Optimizer.state_dict)
     load_state_dict = _undecorated(torch.optim.Optimizer.load_state_dict)
+    _torch_step: Callable
 
     def step(self, closure=None):
         previous = torch.is_grad_enabled()
         try:
             torch.set_grad_enabled(self.defaults["differentiable"])
-            return _undecorated(torch.optim.SGD.step)(self, closure)
+            return self._torch_step(closure)
         finally:
             torch.set_grad_enabled(previous)
+
+
+class SGD(_WithoutDynamoImport, torch.optim.SGD):
+    """``torch.optim.SGD`` without its first-use import of ``torch._dynamo``."""
+
+    _torch_step = _undecorated(torch.optim.SGD.step)
+
+
+class Adam(_WithoutDynamoImport, torch.optim.Adam):
+    """``torch.optim.Adam`` without its first-use import of ``torch._dynamo``."""
+
+    _torch_step = _undecorated(torch.optim.Adam.step)
 
 
 # torch's fused SGD kernel, which its functional ``sgd`` calls after grouping the
@@ -267,60 +342,87 @@ def _fused_kernel_applies(group: dict, params: list, buffers: list) -> bool:
     return all(p.device == first.device and p.dtype == first.dtype for p in params)
 
 
-def _fused_sgd_kernel(group: dict, params: list, buffers: list) -> None:
-    """The call torch's ``_fused_sgd`` makes for one device and dtype, without its
-    grouping: the same kernel and arguments, so the same numbers."""
-    _FUSED_SGD(
-        params,
-        [p.grad for p in params],
-        [] if group["momentum"] == 0 else buffers,
-        **_update_arguments(group),
-        is_first_step=False,
-        grad_scale=None,
-        found_inf=None,
-    )
-
-
-def sgd_step(optimizer: torch.optim.Optimizer):
-    """A function that does ``optimizer.step()`` for ``torch.optim.SGD`` through
-    torch's functional ``sgd``, without ``step``'s per-call bookkeeping (profiler
-    records, grouping, hook dispatch), which costs more than the update itself on
-    small networks. None when that is not the same: another optimizer, step hooks,
-    or a torch without the functional form; then use ``optimizer.step``.
+class SGDStep:
+    """``optimizer.step()`` for a ``torch.optim.SGD``, through torch's fused SGD
+    kernel or its functional ``sgd``, without ``step``'s per-call bookkeeping
+    (profiler records, grouping, hook dispatch), which costs more than the update
+    itself on small networks.
 
     The first call goes through ``optimizer.step()`` itself, so learning-rate
-    schedulers see that the optimizer has stepped. Call it under
+    schedulers see that the optimizer has stepped. The hyper-parameters and tensors
+    of the updates are read at the first call after :meth:`new_epoch` and kept
+    until the next: call it whenever the parameter groups or the optimizer's state
+    may have changed (sknn does before every epoch). Call the step under
     ``torch.no_grad()``.
     """
+
+    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer = optimizer
+        self.stepped = False
+        self._updates = None
+
+    def new_epoch(self) -> None:
+        """Read the groups and the state again at the next step."""
+        self._updates = None
+
+    def __call__(self) -> None:
+        if not self.stepped:
+            self.stepped = True
+            self.optimizer.step()
+            return
+        updates = self._updates
+        if updates is None:
+            groups = self.optimizer.param_groups
+            updates = self._updates = [self._update(group) for group in groups]
+        for update in updates:
+            update()
+
+    def _update(self, group: dict) -> Callable[[], None]:
+        """The update of ``group``: one call of the fused kernel when that is how
+        torch's fused path would make it, else torch's functional ``sgd``."""
+        params = [p for p in group["params"] if p.grad is not None]
+        buffers = [self.optimizer.state[p].get("momentum_buffer") for p in params]
+        if not _fused_kernel_applies(group, params, buffers):
+            return functools.partial(self._functional_update, group)
+        momentum_buffers = [] if group["momentum"] == 0 else buffers
+        arguments = _update_arguments(group)
+
+        def fused_update():  # torch's _fused_sgd for one device and dtype
+            _FUSED_SGD(
+                params,
+                [p.grad for p in params],
+                momentum_buffers,
+                **arguments,
+                is_first_step=False,
+                grad_scale=None,
+                found_inf=None,
+            )
+
+        return fused_update
+
+    def _functional_update(self, group: dict) -> None:
+        params = [p for p in group["params"] if p.grad is not None]
+        state = [self.optimizer.state[p] for p in params]
+        buffers = [s.get("momentum_buffer") for s in state]
+        functional_sgd.sgd(
+            params,
+            [p.grad for p in params],
+            buffers,
+            foreach=group.get("foreach"),
+            fused=group.get("fused"),
+            **_update_arguments(group),
+        )
+        if group["momentum"] != 0:
+            for s, buffer in zip(state, buffers, strict=True):
+                s["momentum_buffer"] = buffer
+
+
+def sgd_step(optimizer: torch.optim.Optimizer) -> SGDStep | None:
+    """The :class:`SGDStep` of ``optimizer``, or None when it would not do what
+    ``optimizer.step`` does: another optimizer, step hooks, or a torch without the
+    functional form; then use ``optimizer.step``."""
     if type(optimizer) not in (torch.optim.SGD, SGD) or not _FUNCTIONAL_SGD:
         return None
     if has_step_hooks(optimizer):
         return None
-    stepped = False
-
-    def step():
-        nonlocal stepped
-        if not stepped:
-            stepped = True
-            optimizer.step()
-            return
-        for group in optimizer.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            state = [optimizer.state[p] for p in params]
-            buffers = [s.get("momentum_buffer") for s in state]
-            if _fused_kernel_applies(group, params, buffers):
-                _fused_sgd_kernel(group, params, buffers)
-                continue
-            functional_sgd.sgd(
-                params,
-                [p.grad for p in params],
-                buffers,
-                foreach=group.get("foreach"),
-                fused=group.get("fused"),
-                **_update_arguments(group),
-            )
-            if group["momentum"] != 0:
-                for s, buffer in zip(state, buffers, strict=True):
-                    s["momentum_buffer"] = buffer
-
-    return step
+    return SGDStep(optimizer)

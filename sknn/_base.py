@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
-from ._backprop import SGD
+from ._backprop import SGD, Adam
 from ._batching import TensorData, to_tensor
 from ._callbacks import (
     CallbackSupportMixin,
@@ -65,8 +65,9 @@ MIN_PREDICT_ROWS = 64
 
 # Keys are exactly the strings users may pass as ``optimizer``.
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "sgd": SGD,  # torch.optim.SGD without its first-use import of torch._dynamo
-    "adam": torch.optim.Adam,
+    # torch's optimizers, without their first-use import of torch._dynamo
+    "sgd": SGD,
+    "adam": Adam,
 }
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
 
@@ -460,7 +461,8 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         if hasattr(self, "_init_callback_context"):  # scikit-learn >= 1.9
             context = self._init_callback_context(max_subtasks=net.max_epochs)
             context.call_on_fit_task_begin(estimator=self, **fit_data.hook_kwargs)
-            reporter = FitTaskReporter(context, self, fit_data)
+            if getattr(self, "_skl_callbacks", None):  # epochs are their subtasks
+                reporter = FitTaskReporter(context, self, fit_data)
         rule = StoppingRule(
             self._stopping_state(continuing),
             n_train,
@@ -612,13 +614,14 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 chunk = to_tensor(chunk, device)
                 output = forward(chunk) if through is None else through(module, chunk)
                 outputs.append(output[:rows].cpu())
-        outputs = torch.cat(outputs).numpy().astype(np.float64)
-        bad_rows = int((~np.isfinite(outputs)).any(axis=1).sum())
-        if bad_rows:
+        outputs = (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).numpy()
+        outputs = outputs.astype(np.float64)
+        if not np.isfinite(outputs).all():
+            bad_rows = int((~np.isfinite(outputs)).any(axis=1).sum())
             warnings.warn(
                 f"The network's outputs are NaN or infinite for {bad_rows} of "
-                f"{len(outputs)} rows: these inputs are far outside the training data's "
-                f"range, or training diverged (lr={self.lr}).",
+                f"{len(outputs)} rows: these inputs are far outside the training "
+                f"data's range, or training diverged (lr={self.lr}).",
                 RuntimeWarning,
                 stacklevel=3,
             )

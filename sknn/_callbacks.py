@@ -127,6 +127,15 @@ class DevScore(Callback):
         self.X = self.y = self.weight = None
 
 
+def _copy_all(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    """Copy each source into its target, in one call where torch can."""
+    if hasattr(torch, "_foreach_copy_"):
+        torch._foreach_copy_(targets, sources)
+        return
+    for target, source in zip(targets, sources, strict=True):
+        target.copy_(source)
+
+
 class NonFiniteLossGuard(Callback):
     """Stop training at the first NaN or infinite loss, keeping the last weights
     that gave a finite loss.
@@ -164,8 +173,7 @@ class NonFiniteLossGuard(Callback):
         if self._copies[slot] is None:
             self._copies[slot] = [param.clone() for param in self._params]
         else:
-            for copy, param in zip(self._copies[slot], self._params, strict=True):
-                copy.copy_(param)
+            _copy_all(self._copies[slot], self._params)
         self._start = (len(net.history) - 1, slot)
 
     def on_epoch_end(self, net, **kwargs):

@@ -108,7 +108,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     max_epochs : int, default=200
         Number of passes over the training data.
     shuffle : bool, default=True
-        Reorder the training rows at every epoch.
+        Reorder the training rows at every epoch (when there is more than one
+        mini-batch: the order of a single batch would change only rounding).
     warm_start : bool, default=False
         When fitted already, ``fit`` continues from the fitted weights (with a fresh
         optimizer) instead of starting anew, as scikit-learn's MLP does:

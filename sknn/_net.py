@@ -34,6 +34,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 
 from ._backprop import (
+    SGDStep,
     add_l2_penalty,
     forward_chain,
     has_step_hooks,
@@ -82,7 +83,8 @@ class TensorNet(NeuralNet):
     *args, **kwargs
         As for :class:`skorch.NeuralNet`.
     shuffle : bool, default=True
-        Reorder the training rows at every epoch.
+        Reorder the training rows at every epoch (when there is more than one
+        mini-batch: the order of a single batch would change only rounding).
     init_seed : int, default=0
         Seed of the initial weights.
     shuffle_seed : int, default=0
@@ -200,6 +202,8 @@ class TensorNet(NeuralNet):
                 losses.append(loss.detach())
                 sizes.append(len(X_batch))
         self.history.record("train_batch_count", len(losses))
+        if len(losses) == 1:
+            return [losses[0].item()], sizes
         return torch.stack(losses).tolist() if losses else [], sizes
 
     def _chain(self):
@@ -239,7 +243,10 @@ class TensorNet(NeuralNet):
         cached = self.__dict__.get("_step")
         if cached is None or cached[0] is not optimizer or has_step_hooks(optimizer):
             cached = self._step = (optimizer, sgd_step(optimizer) or optimizer.step)
-        return cached[1]
+        step = cached[1]
+        if isinstance(step, SGDStep):
+            step.new_epoch()  # the learning rate or the state may have changed
+        return step
 
     def _record_epoch_loss(self, prefix: str, losses: list[float], sizes: list[int]):
         """Record the epoch's loss (the mean over rows) and whether it is the best
@@ -276,7 +283,8 @@ class TensorNet(NeuralNet):
         if not isinstance(dataset, TensorData):
             return super().get_iterator(dataset, training=training)
         batch_size = min(self.batch_size, len(dataset))
-        if not (training and self.shuffle):
+        if not (training and self.shuffle) or batch_size == len(dataset):
+            # one batch of all rows: their order would change nothing but rounding
             return MiniBatches(dataset, batch_size)
         # A fresh stream for every call to fit_loop, so that continuing a fit does
         # not repeat the orders of the epochs already run.

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from sknn._backprop import SGD, linear_chain, loss_and_grads, loss_kind, sgd_step
+from sknn._backprop import SGD, Adam, linear_chain, loss_and_grads, loss_kind, sgd_step
 from sknn._batching import Weighted
 from sknn._modules import ReLUMLP, SumOfSigmoids, build_module
 from sknn._net import TensorNet
@@ -60,6 +60,42 @@ def test_gradients_by_hand_equal_autograd(name, cls, kwargs, kind, weighted):
         loss = loss_and_grads(chain, kind, X, y, weight)
     torch.testing.assert_close(loss, expected_loss.detach(), rtol=1e-12, atol=1e-14)
     for key, p in module.named_parameters():
+        torch.testing.assert_close(p.grad, expected[key], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs",
+    [
+        (SumOfSigmoids, dict(n_sigmoids=40)),
+        (ReLUMLP, dict(hidden_layer_sizes=(40, 30))),
+    ],
+)
+@pytest.mark.parametrize("kind", ["squared_error", "cross_entropy"])
+def test_gradients_of_many_rows_few_inputs_and_classes_equal_autograd(cls, kwargs, kind):
+    # the CPU's faster forms: the weight gradients of wide layers on few inputs and
+    # the log-softmax of few classes over many rows are computed transposed
+    generator = torch.Generator().manual_seed(0)
+    n, n_features, n_outputs = 200, 4, 3
+    module = build_module(
+        cls, dict(n_features=n_features, n_outputs=n_outputs, **kwargs), 0
+    )
+    module = module.double()
+    X = torch.randn(n, n_features, generator=generator, dtype=torch.float64)
+    if kind == "cross_entropy":
+        y = torch.randint(n_outputs, (n,), generator=generator)
+    else:
+        y = torch.randn(n, n_outputs, generator=generator, dtype=torch.float64)
+    net = SimpleNamespace(criterion_=LOSSES[kind](reduction="none"))
+    module.zero_grad()
+    expected_loss = TensorNet.get_loss(net, module(X), y)
+    expected_loss.backward()
+    expected = {key: p.grad.clone() for key, p in module.named_parameters()}
+    module.zero_grad()
+    with torch.no_grad():
+        loss = loss_and_grads(linear_chain(module), kind, X, y)
+    torch.testing.assert_close(loss, expected_loss.detach(), rtol=1e-12, atol=1e-14)
+    for key, p in module.named_parameters():
+        assert p.grad.is_contiguous()  # torch's fused SGD misreads other layouts
         torch.testing.assert_close(p.grad, expected[key], rtol=1e-10, atol=1e-13)
 
 
@@ -156,11 +192,19 @@ def test_schedules_see_the_optimizer_step(regression_data):
 
 
 @pytest.mark.parametrize(
-    "options", [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True}]
+    "ours, theirs, options",
+    [
+        (SGD, torch.optim.SGD, {}),
+        (SGD, torch.optim.SGD, {"momentum": 0.9}),
+        (SGD, torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+        (Adam, torch.optim.Adam, {}),
+        (Adam, torch.optim.Adam, {"fused": True}),
+        (Adam, torch.optim.Adam, {"amsgrad": True}),
+    ],
 )
-def test_sknns_sgd_is_torchs_sgd(options):
-    """sknn's SGD (without torch's first-use import of torch._dynamo) updates the
-    weights and keeps the state as torch.optim.SGD, bit for bit, and their saved
+def test_sknns_optimizers_are_torchs(ours, theirs, options):
+    """sknn's SGD and Adam (without torch's first-use import of torch._dynamo)
+    update the weights and keep the state as torch's, bit for bit, and their saved
     states load into each other."""
     generator = torch.Generator().manual_seed(0)
     batches = [
@@ -172,7 +216,7 @@ def test_sknns_sgd_is_torchs_sgd(options):
     ]
     kwargs = dict(n_features=3, hidden_layer_sizes=(4,), n_outputs=2)
     runs = []
-    for cls in (torch.optim.SGD, SGD):
+    for cls in (theirs, ours):
         module = build_module(ReLUMLP, kwargs, 0)
         optimizer = cls(module.parameters(), lr=0.1, weight_decay=0.01, **options)
         for X, y in batches:
@@ -189,13 +233,16 @@ def test_sknns_sgd_is_torchs_sgd(options):
 
 def test_fitting_and_predicting_do_not_import_torch_dynamo():
     """torch's optimizers import torch._dynamo (and sympy) the first time one is
-    used, about a second; sknn's own SGD does not, nor does building a module."""
+    used, about a second; sknn's own SGD and Adam do not, nor does building a
+    module."""
     code = (
         "import sys, warnings; warnings.simplefilter('ignore'); "
         "from sklearn.datasets import load_iris; "
         "from sknn import ReLUMLPClassifier, SigmoidRegressor; "
         "X, y = load_iris(return_X_y=True); "
         "ReLUMLPClassifier(max_epochs=3, early_stopping=True).fit(X, y).predict_proba(X); "
+        "a = ReLUMLPClassifier(max_epochs=3, optimizer='adam').fit(X, y); "
+        "a.partial_fit(X, y); "
         "m = SigmoidRegressor(max_epochs=3).fit(X, y); m.partial_fit(X, y); "
         "import pickle; pickle.loads(pickle.dumps(m)).predict(X); "
         "print(sorted(n for n in ('torch._dynamo', 'sympy') if n in sys.modules))"

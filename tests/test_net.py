@@ -41,6 +41,22 @@ def test_iterator_slices_tensors_on_the_device(classification_data):
     assert not net.get_iterator(data, training=False).shuffle
 
 
+def test_one_batch_of_all_rows_is_not_reordered(case):
+    # the order of the rows of a single batch would change only rounding
+    cls, X, y = case
+    common = dict(batch_size=len(X), max_epochs=5, random_state=0)
+    shuffled = cls(shuffle=True, **common).fit(X, y)
+    in_order = cls(shuffle=False, **common).fit(X, y)
+    assert shuffled.loss_curve_ == in_order.loss_curve_
+    pairs = zip(shuffled.module_.parameters(), in_order.module_.parameters(), strict=True)
+    assert all(torch.equal(p, q) for p, q in pairs)
+    two_batches = cls(shuffle=True, **{**common, "batch_size": len(X) - 1}).fit(X, y)
+    assert (
+        two_batches.loss_curve_
+        != cls(shuffle=False, **{**common, "batch_size": len(X) - 1}).fit(X, y).loss_curve_
+    )
+
+
 def test_weights_match_the_seed_not_the_global_generator(classification_data):
     X, y = classification_data
     torch.manual_seed(0)

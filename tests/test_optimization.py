@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 def test_adam(case):
     cls, X, y = case
     model = cls(optimizer="adam", lr=0.01, max_epochs=100, random_state=0).fit(X, y)
-    assert type(model.net_.optimizer_) is torch.optim.Adam
+    assert isinstance(model.net_.optimizer_, torch.optim.Adam)
     assert model.net_.optimizer_.param_groups[0]["lr"] == 0.01
     assert model.score(X, y) > 0.8
 
