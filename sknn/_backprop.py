@@ -116,14 +116,17 @@ def loss_kind(criterion: nn.Module) -> str | None:
 
 
 def _log_softmax_rows(logits: torch.Tensor) -> torch.Tensor:
-    """``log_softmax(logits, dim=1)``. For a few classes and many rows on the CPU it
-    is computed down the columns of the transposed logits (equal to rounding):
-    torch's CPU kernel along a last dimension shorter than its vector width runs
-    element by element, 4 to 8 times slower than the kernel along the first."""
-    rows, classes = logits.shape
+    """``log_softmax`` over the last dimension (the classes) of a 2-D or 3-D
+    tensor. For a few classes and many rows on the CPU it is computed along the
+    dimension before, of the transposed logits (equal to rounding): torch's CPU
+    kernel along a last dimension shorter than its vector width runs element by
+    element, 4 to 8 times slower than the kernel along another."""
+    classes = logits.shape[-1]
+    rows = logits.numel() // max(classes, 1)
     if classes < _FEW_CLASSES and rows >= _MANY_ROWS and logits.device.type == "cpu":
-        return torch.log_softmax(logits.t().contiguous(), dim=0).t()
-    return torch.log_softmax(logits, dim=1)
+        columns = logits.transpose(-1, -2).contiguous()
+        return torch.log_softmax(columns, dim=-2).transpose(-1, -2)
+    return torch.log_softmax(logits, dim=-1)
 
 
 # torch's mean squared error, without the Python checks and broadcasting of
@@ -237,6 +240,159 @@ def add_l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> t
         if weight.grad is not None:
             weight.grad.add_(weight * factor)
     return l2_penalty(weights, alpha, total_weight)
+
+
+class StackedLayer(NamedTuple):
+    """One linear layer of several networks of one architecture, side by side:
+    their weights ``[models, out, in]`` and biases ``[models, out]``, and the
+    activation after the layer (None: none)."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    activate: Callable | None
+    activation_grad: Callable | None
+
+
+def stack_chains(chains: list[list[Layer]]) -> list[StackedLayer]:
+    """Stack the layers of networks of one architecture, and make each network's
+    parameters views of the stacks: what training changes in a stack, each
+    network sees, and what a network's own code writes to its parameters (a
+    callback putting weights back), the stack sees. Undo with
+    :func:`unstack_chains`."""
+    stacked = []
+    for depth, first in enumerate(chains[0]):
+        layers = [chain[depth] for chain in chains]
+        weight = torch.stack([layer.weight.detach() for layer in layers])
+        bias = torch.stack([layer.bias.detach() for layer in layers])
+        for i, layer in enumerate(layers):
+            layer.weight.data = weight[i]
+            layer.bias.data = bias[i]
+        stacked.append(StackedLayer(weight, bias, first.activate, first.activation_grad))
+    return stacked
+
+
+def unstack_chains(chains: list[list[Layer]]) -> None:
+    """Give each network's parameters their own memory again."""
+    for chain in chains:
+        for layer in chain:
+            layer.weight.data = layer.weight.data.clone()
+            layer.bias.data = layer.bias.data.clone()
+
+
+def stacked_loss_and_grads(
+    layers: list[StackedLayer], kind: str, X, y, weight
+) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+    """:func:`loss_and_grads` for several networks at once, each on its own rows.
+
+    ``X`` is ``[models, rows, in]``; ``y`` is ``[models, rows]`` (class indices) or
+    ``[models, rows, outputs]``; ``weight`` is ``[models, rows]``, each row's weight
+    (1 for unweighted rows, 0 for the padding of a network with fewer rows). Each
+    network's loss is the weighted mean of its rows' losses (each the mean over its
+    outputs), as :func:`loss_and_grads` computes it. Returns the losses
+    ``[models]`` (0 for a network without rows), the gradients ``(weight, bias)``
+    of each layer, and each network's sum of row weights. Call it under
+    ``torch.no_grad()``."""
+    inputs, pre_activations = [], []
+    a = X
+    for layer in layers:
+        inputs.append(a)
+        z = torch.baddbmm(layer.bias.unsqueeze(1), a, layer.weight.transpose(1, 2))
+        pre_activations.append(z)
+        a = z if layer.activate is None else layer.activate(z)
+    total = weight.sum(dim=1)
+    share = weight / torch.where(total > 0, total, 1.0).unsqueeze(1)
+    if kind == "cross_entropy":
+        log_p = _log_softmax_rows(a)
+        row_loss = -log_p.gather(2, y.unsqueeze(2)).squeeze(2)
+        d = log_p.exp_()
+        d.scatter_add_(2, y.unsqueeze(2), d.new_full((*y.shape, 1), -1.0))
+        d.mul_(share.unsqueeze(2))
+    elif kind == "squared_error":
+        diff = a - y
+        row_loss = diff.square().mean(dim=2)
+        d = diff.mul_(share.unsqueeze(2) * (2.0 / a.shape[2]))
+    else:
+        row_loss = nn.functional.binary_cross_entropy_with_logits(
+            a, y, reduction="none"
+        ).mean(dim=2)
+        d = torch.sigmoid(a).sub_(y).mul_(share.unsqueeze(2) / a.shape[2])
+    loss = (row_loss * share).sum(dim=1)
+    outputs = [*inputs[1:], a]
+    grads: list = [None] * len(layers)
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        if layer.activation_grad is not None:
+            d = layer.activation_grad(d, pre_activations[i], outputs[i])
+        grads[i] = (_stacked_weight_grad(d, inputs[i]), d.sum(dim=1))
+        if i > 0:
+            # one output: a product of one term, which broadcasting computes faster
+            d = d * layer.weight if d.shape[2] == 1 else torch.bmm(d, layer.weight)
+    return loss, grads, total
+
+
+def _stacked_weight_grad(d: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``d^T x`` of each network: the gradient of its layer's weights. On the CPU,
+    for a layer with at most 16 inputs and twice as many outputs, computed as the
+    transpose of ``x^T d`` (2 to 4 times faster there, as :func:`_weight_grad`)."""
+    inputs, outputs = x.shape[2], d.shape[2]
+    if inputs <= 16 and outputs >= 2 * inputs and d.device.type == "cpu":
+        return torch.bmm(x.transpose(1, 2), d).transpose(1, 2).contiguous()
+    return torch.bmm(d.transpose(1, 2), x)
+
+
+def _per_network(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``values`` (one per network) shaped to broadcast over ``like``'s stacks."""
+    return values.view(-1, *[1] * (like.dim() - 1))
+
+
+def stacked_add_l2_penalty(
+    layers: list[StackedLayer], grads: list, alpha: torch.Tensor, total: torch.Tensor
+) -> torch.Tensor:
+    """:func:`add_l2_penalty` for stacked networks, each with its own ``alpha`` and
+    sum of row weights ``total``; returns each network's penalty."""
+    factor = alpha / torch.where(total > 0, total, 1.0)
+    squares = torch.zeros_like(alpha)
+    for layer, (weight_grad, _) in zip(layers, grads, strict=True):
+        weight_grad.add_(layer.weight * _per_network(factor, layer.weight))
+        squares = squares + layer.weight.square().sum(dim=(1, 2))
+    return squares * (0.5 * factor)
+
+
+def stacked_sgd_update(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    buffers: list,
+    lr: torch.Tensor,
+    momentum: torch.Tensor,
+    nesterov: torch.Tensor | bool,
+    active: torch.Tensor | bool,
+) -> None:
+    """``torch.optim.SGD``'s update (no weight decay, no dampening) of stacked
+    networks, each with its own ``lr``, ``momentum`` and ``nesterov`` (tensors, one
+    per network, or True / False for all); a network that is not ``active`` keeps
+    its parameters and momentum (``active=True``: all are). ``buffers`` holds the
+    momentum of each parameter; None before the first step, when it becomes the
+    gradient, as in torch."""
+    for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
+        mu = _per_network(momentum, param)
+        act = active if isinstance(active, bool) else _per_network(active, param)
+        if buffers[i] is None:
+            buffers[i] = grad.clone() if active is True else torch.where(act, grad, 0.0)
+        elif active is True:
+            buffers[i].mul_(mu).add_(grad)
+        else:
+            buffers[i] = torch.where(act, buffers[i] * mu + grad, buffers[i])
+        buffer = buffers[i]
+        if nesterov is True:
+            step = grad + mu * buffer
+        elif nesterov is False:
+            step = buffer
+        else:
+            step = torch.where(_per_network(nesterov, param), grad + mu * buffer, buffer)
+        if active is True:
+            param.sub_(_per_network(lr, param) * step)
+        else:
+            param.copy_(torch.where(act, param - _per_network(lr, param) * step, param))
 
 
 # The arguments of torch's functional ``sgd`` that ``sgd_step`` passes.

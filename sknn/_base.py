@@ -13,7 +13,9 @@ import functools
 import math
 import warnings
 from contextlib import contextmanager
+from contextvars import ContextVar
 from numbers import Integral, Real
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -46,7 +48,14 @@ from ._inputs import (
     drop_absent_rows,
     float32_weights,
 )
-from ._net import NetSnapshot, TensorNet, move_net
+from ._net import (
+    NetSnapshot,
+    TensorNet,
+    can_train_side_by_side,
+    move_net,
+    side_by_side_key,
+    train_side_by_side,
+)
 from ._threads import limit_threads, threads_for
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
@@ -97,6 +106,108 @@ def _completed_epochs(net: TensorNet) -> list[dict]:
 def _epoch_loss(epoch: dict) -> float:
     """An epoch's training loss, or the non-finite loss that ended a diverged fit."""
     return epoch.get("train_loss", epoch.get("train_nonfinite_loss"))
+
+
+class _TrainingRun(NamedTuple):
+    """One call's prepared training: the net, its data and callbacks, and what
+    finishing it needs."""
+
+    net: TensorNet
+    data: TensorData
+    rule: StoppingRule
+    reporter: FitTaskReporter | None
+    context: Any
+    incremental: bool
+    epochs_before: int
+    fit_data: FitData
+
+    def release(self) -> None:
+        if self.reporter is not None:
+            self.reporter.release()  # the fitted net must not hold the data
+
+
+class SideBySide:
+    """The fits handed over within :func:`side_by_side`, trained together by
+    :meth:`train`."""
+
+    def __init__(self) -> None:
+        self.fits: list[tuple[BaseSGDNetwork, _TrainingRun]] = []
+
+    @staticmethod
+    def takes(estimator: BaseSGDNetwork, run: _TrainingRun) -> bool:
+        """Whether a fit can be trained with others: a new fit (not ``partial_fit``
+        or ``warm_start``) with sknn's SGD, printing nothing and without callbacks
+        of the user's or scikit-learn's, on dense data."""
+        return (
+            not run.incremental
+            and run.epochs_before == 0
+            and run.reporter is None
+            and not estimator.callbacks
+            and not estimator.verbose
+            and estimator.optimizer == "sgd"
+            and can_train_side_by_side(run.net, run.data)
+        )
+
+    def add(self, estimator: BaseSGDNetwork, run: _TrainingRun) -> None:
+        self.fits.append((estimator, run))
+
+    def train(self) -> list[BaseException | None]:
+        """Train the fits handed over, those of one :func:`side_by_side_key` as one
+        computation, and finish each: its fitted attributes and warnings as its own
+        ``fit`` sets them. Returns, for each fit in the order handed over, the
+        exception that ended it, or None."""
+        groups: dict = {}
+        for index, (_, run) in enumerate(self.fits):
+            groups.setdefault(side_by_side_key(run.net, run.data), []).append(index)
+        errors: list[BaseException | None] = [None] * len(self.fits)
+        for indices in groups.values():
+            runs = [self.fits[i][1] for i in indices]
+            work = sum(
+                run.net.predictor()[2] * min(run.net.batch_size, len(run.data))
+                for run in runs
+            )
+            try:
+                with limit_threads(threads_for(work)):
+                    train_side_by_side(
+                        [run.net for run in runs], [run.data for run in runs]
+                    )
+            except Exception as error:  # every fit of the group failed with it
+                for i in indices:
+                    errors[i] = error
+                continue
+            finally:
+                for run in runs:
+                    run.release()
+            for i in indices:
+                estimator, run = self.fits[i]
+                try:
+                    estimator._finish_training(run)
+                except Exception as error:
+                    errors[i] = error
+        self.fits = []
+        return errors
+
+
+_SIDE_BY_SIDE: ContextVar[SideBySide | None] = ContextVar("sknn_side_by_side", default=None)
+
+
+@contextmanager
+def side_by_side():
+    """Within this context, the ``fit`` of an sknn estimator that can be trained
+    with others returns without training; the :class:`SideBySide` yielded trains
+    them all when its ``train`` is called (after the ``with`` block)::
+
+        with side_by_side() as together:
+            for estimator in estimators:
+                estimator.fit(X, y)
+        errors = together.train()
+    """
+    together = SideBySide()
+    token = _SIDE_BY_SIDE.set(together)
+    try:
+        yield together
+    finally:
+        _SIDE_BY_SIDE.reset(token)
 
 
 class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
@@ -454,7 +565,40 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         fit_data: FitData,
     ) -> None:
         """Run the epochs of one call on the prepared ``net``; set the fitted
-        attributes."""
+        attributes. Within :func:`side_by_side`, a fit that can be trained with
+        others is handed over instead, and finished when they are trained."""
+        run = self._start_training(
+            net,
+            data,
+            dev,
+            incremental=incremental,
+            continuing=continuing,
+            batch_size=batch_size,
+            fit_data=fit_data,
+        )
+        together = _SIDE_BY_SIDE.get()
+        if together is not None and together.takes(self, run):
+            together.add(self, run)
+            return
+        try:
+            net.partial_fit(data, None)
+        finally:
+            run.release()
+        self._finish_training(run)
+
+    def _start_training(
+        self,
+        net: TensorNet,
+        data: TensorData,
+        dev: DevScore | None,
+        *,
+        incremental: bool,
+        continuing: bool,
+        batch_size: int,
+        fit_data: FitData,
+    ) -> _TrainingRun:
+        """Set up the callbacks of one call's epochs: the stopping rule, the dev
+        score, the guard, and the reports to scikit-learn's callbacks."""
         n_train = len(data)
         net.max_epochs = 1 if incremental else self.max_epochs
         context = reporter = None
@@ -480,15 +624,16 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         for group in net.optimizer_.param_groups:  # schedules start from here
             group.setdefault("initial_lr", group["lr"])
         epochs_before = len(_completed_epochs(net))
-        try:
-            net.partial_fit(data, None)
-        finally:
-            if reporter is not None:
-                reporter.release()  # the fitted net must not hold the data
-        self._record_training(net, rule, incremental, epochs_before)
-        if context is not None:
-            context.call_on_fit_task_end(
-                estimator=self, **fit_data.hook_kwargs, reconstruction_attributes={}
+        return _TrainingRun(
+            net, data, rule, reporter, context, incremental, epochs_before, fit_data
+        )
+
+    def _finish_training(self, run: _TrainingRun) -> None:
+        """Set the fitted attributes from a run whose epochs are over."""
+        self._record_training(run.net, run.rule, run.incremental, run.epochs_before)
+        if run.context is not None:
+            run.context.call_on_fit_task_end(
+                estimator=self, **run.fit_data.hook_kwargs, reconstruction_attributes={}
             )
 
     def _record_training(

@@ -166,6 +166,11 @@ class MiniBatches:
     def __len__(self) -> int:
         return math.ceil(len(self.data) / self.batch_size)
 
+    def order(self) -> torch.Tensor:
+        """A new order of the rows, as the next pass over the batches draws it (on
+        the CPU)."""
+        return torch.randperm(len(self.data), generator=self.generator)
+
     def __iter__(self):
         data = self.data
         n, size = len(data), self.batch_size
@@ -176,7 +181,7 @@ class MiniBatches:
                     data.target(slice(start, start + size)),
                 )
             return
-        order = torch.randperm(n, generator=self.generator).to(data.y.device)
+        order = self.order().to(data.y.device)
         for start in range(0, n, size):
             rows = order[start : start + size]
             yield select_rows(data.X, rows), data.target(rows)

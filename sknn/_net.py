@@ -43,6 +43,11 @@ from ._backprop import (
     loss_and_grads,
     loss_kind,
     sgd_step,
+    stack_chains,
+    stacked_add_l2_penalty,
+    stacked_loss_and_grads,
+    stacked_sgd_update,
+    unstack_chains,
 )
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
@@ -345,3 +350,205 @@ def move_net(net: TensorNet, device: torch.device) -> None:
             if torch.is_tensor(value):
                 state[key] = value.to(device)
     net.device = device
+
+
+def can_train_side_by_side(net: TensorNet, data) -> bool:
+    """Whether :func:`train_side_by_side` can train ``net`` on ``data``: one of
+    sknn's modules and losses, dense data, sknn's SGD without weight decay or
+    dampening and without step hooks, and no callback acting per batch."""
+    if not isinstance(data, TensorData) or not torch.is_tensor(data.X):
+        return False
+    chain, kind = net._chain()
+    if chain is None or kind is None:
+        return False
+    optimizer = net.optimizer_
+    if sgd_step(optimizer) is None or len(optimizer.param_groups) != 1:
+        return False
+    group = optimizer.param_groups[0]
+    if group["weight_decay"] != 0 or group["dampening"] != 0 or group.get("maximize"):
+        return False
+    trained = {id(p) for layer in chain for p in (layer.weight, layer.bias)}
+    if {id(p) for p in net.module_.parameters()} != trained:
+        return False
+    return all(p.requires_grad for p in net.module_.parameters()) and not net._hooked(
+        _PER_BATCH
+    )
+
+
+def side_by_side_key(net: TensorNet, data: TensorData) -> tuple:
+    """Nets with equal keys can be trained together by :func:`train_side_by_side`:
+    the same architecture, loss, batch size, device and dtype."""
+    chain, kind = net._chain()
+    shapes = tuple((tuple(layer.weight.shape), type(layer.activation)) for layer in chain)
+    return (
+        type(net.module_),
+        shapes,
+        kind,
+        net.batch_size,
+        data.X.device,
+        data.X.dtype,
+        data.y.dtype,
+        tuple(data.y.shape[1:]),
+    )
+
+
+def _stack_rows(tensors: list[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
+    """The tensors' rows one after another, each tensor once (nets trained on the
+    same data share it), and where each tensor's rows start."""
+    unique: dict = {}
+    for tensor in tensors:
+        unique.setdefault((tensor.data_ptr(), tuple(tensor.shape), tensor.stride()), tensor)
+    starts, start, position = {}, 0, []
+    for key, tensor in unique.items():
+        starts[key] = start
+        start += len(tensor)
+    for tensor in tensors:
+        position.append(starts[(tensor.data_ptr(), tuple(tensor.shape), tensor.stride())])
+    values = list(unique.values())
+    return (values[0] if len(values) == 1 else torch.cat(values)), position
+
+
+def train_side_by_side(nets: list[TensorNet], datas: list[TensorData]) -> None:
+    """Do what ``net.partial_fit(data)`` does for each net, for all of them in one
+    computation: their layers are stacked, and each mini-batch step is one batched
+    product per layer and one update for every net.
+
+    Each net keeps its own rows, order of mini-batches (its own generator), batch
+    count, learning rate, momentum, Nesterov, L2 penalty, ``max_epochs`` and
+    callbacks: its callbacks run on it as in its own fit (the stopping rule, the dev
+    score, the divergence guard), and once they end its training it is left
+    untouched while the others go on. Each net ends with the weights, momentum and
+    history its own ``partial_fit`` would give, to float32 rounding. The nets must
+    share :func:`side_by_side_key` and pass :func:`can_train_side_by_side`.
+    """
+    count = len(nets)
+    chains = [net._chain()[0] for net in nets]
+    kind = nets[0]._chain()[1]
+    layers = stack_chains(chains)
+    device = layers[0].weight.device
+    try:
+        _run_side_by_side(nets, datas, layers, kind, count, device)
+    finally:
+        unstack_chains(chains)
+
+
+def _run_side_by_side(nets, datas, layers, kind, count, device) -> None:
+    X_all, x_start = _stack_rows([data.X for data in datas])
+    y_all, y_start = _stack_rows([data.y for data in datas])
+    weights = [
+        torch.ones(len(data), dtype=data.X.dtype, device=device)
+        if data.weight is None
+        else data.weight.to(data.X.dtype)
+        for data in datas
+    ]
+    w_all = torch.cat(weights)
+    w_start = [0, *np.cumsum([len(w) for w in weights])[:-1].tolist()]
+    sizes = [len(data) for data in datas]
+    batch_sizes = [min(net.batch_size, n) for net, n in zip(nets, sizes, strict=True)]
+    steps = [math.ceil(n / b) for n, b in zip(sizes, batch_sizes, strict=True)]
+    width = max(batch_sizes)  # columns per step; a net with smaller batches pads
+    # where each position of a net's order of rows goes: its batch, then its place
+    columns = [
+        (torch.arange(n) // b) * width + torch.arange(n) % b
+        for n, b in zip(sizes, batch_sizes, strict=True)
+    ]
+    iterators = [
+        net.get_iterator(data, training=True) for net, data in zip(nets, datas, strict=True)
+    ]
+    groups = [net.optimizer_.param_groups[0] for net in nets]
+
+    def per_net(values, dtype=torch.float32):
+        return torch.tensor(values, dtype=dtype, device=device)
+
+    momentum = per_net([group["momentum"] for group in groups])
+    uses_nesterov = [bool(group["nesterov"]) for group in groups]
+    nesterov = (
+        uses_nesterov[0]
+        if len(set(uses_nesterov)) == 1
+        else per_net(uses_nesterov, torch.bool)
+    )
+    alpha = per_net([float(net.alpha) for net in nets])
+    penalized = bool((alpha > 0).any())
+    buffers: list = [None] * (2 * len(layers))
+    params = [t for layer in layers for t in (layer.weight, layer.bias)]
+    epochs_left = [net.max_epochs for net in nets]
+    running = [True] * count
+    kwargs = [{"dataset_train": data, "dataset_valid": None} for data in datas]
+    for net, data in zip(nets, datas, strict=True):
+        net.notify("on_train_begin", X=data, y=None)
+
+    def finish(i: int) -> None:
+        running[i] = False
+        nets[i].notify("on_train_end", X=datas[i], y=None)
+
+    while any(running):
+        for i in [i for i in range(count) if running[i]]:
+            try:
+                nets[i].notify("on_epoch_begin", **kwargs[i])
+            except KeyboardInterrupt:
+                finish(i)
+        active_nets = [i for i in range(count) if running[i]]
+        if not active_nets:
+            break
+        batches = max(steps[i] for i in active_nets)
+        total_columns = batches * width
+        # each net's rows in this epoch's order, as positions in the stacked data
+        x_rows = torch.zeros(count, total_columns, dtype=torch.long)
+        y_rows = torch.zeros(count, total_columns, dtype=torch.long)
+        w_rows = torch.zeros(count, total_columns, dtype=torch.long)
+        present = torch.zeros(count, total_columns, dtype=torch.bool)
+        for i in active_nets:
+            order = iterators[i].order() if iterators[i].shuffle else torch.arange(sizes[i])
+            x_rows[i, columns[i]] = order + x_start[i]
+            y_rows[i, columns[i]] = order + y_start[i]
+            w_rows[i, columns[i]] = order + w_start[i]
+            present[i, columns[i]] = True
+        X_epoch = X_all.index_select(0, x_rows.view(-1).to(device))
+        X_epoch = X_epoch.view(count, total_columns, *X_all.shape[1:])
+        y_epoch = y_all.index_select(0, y_rows.view(-1).to(device))
+        y_epoch = y_epoch.view(count, total_columns, *y_all.shape[1:])
+        row_weight = w_all[w_rows.to(device)] * present.to(device)
+        # which nets have a batch at each step (known here, without a device sync)
+        with_batch = [
+            [i for i in active_nets if steps[i] > step] for step in range(batches)
+        ]
+        lr = per_net([group["lr"] for group in groups])
+        losses = []
+        for step in range(batches):
+            cols = slice(step * width, (step + 1) * width)
+            weight = row_weight[:, cols]
+            loss, grads, total = stacked_loss_and_grads(
+                layers, kind, X_epoch[:, cols], y_epoch[:, cols], weight
+            )
+            if penalized:
+                loss = loss + stacked_add_l2_penalty(layers, grads, alpha, total)
+            losses.append(loss)
+            flat = [t for pair in grads for t in pair]
+            active = True if len(with_batch[step]) == count else total > 0
+            stacked_sgd_update(params, flat, buffers, lr, momentum, nesterov, active)
+        epoch_losses = torch.stack(losses).t().tolist()
+        for i in active_nets:
+            n, batches, size = sizes[i], steps[i], batch_sizes[i]
+            rows = [size] * (batches - 1) + [n - (batches - 1) * size]
+            nets[i].history.record("train_batch_count", batches)
+            nets[i]._record_epoch_loss("train", epoch_losses[i][:batches], rows)
+        for i in active_nets:
+            epochs_left[i] -= 1
+            try:
+                nets[i].notify("on_epoch_end", **kwargs[i])
+            except KeyboardInterrupt:
+                finish(i)
+                continue
+            if epochs_left[i] == 0:
+                finish(i)
+    # each net's momentum, where its own optimizer would keep it (none once the
+    # divergence guard has cleared it)
+    for i, net in enumerate(nets):
+        guard = dict(net.callbacks_).get("non_finite_loss_guard")
+        diverged = getattr(guard, "diverged_epoch_", None) is not None
+        if groups[i]["momentum"] == 0 or buffers[0] is None or diverged:
+            continue
+        chain = net._chain()[0]
+        own = [t for layer in chain for t in (layer.weight, layer.bias)]
+        for param, buffer in zip(own, buffers, strict=True):
+            net.optimizer_.state[param]["momentum_buffer"] = buffer[i].clone()

@@ -1,0 +1,231 @@
+"""Fits trained side by side (one stacked computation) equal their own fits."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
+from sklearn.preprocessing import StandardScaler
+
+from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn._base import side_by_side
+
+# Rounding differs between a batched and a single matrix product, and training
+# carries it on; with learning rates that keep training stable, fits agree to
+# about 1e-6 and never by more than this.
+TOLERANCE = 1e-4
+
+
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def fit_both(estimators, subsets, X, Y, sample_weight=None):
+    """Each estimator fitted on its own, and (clones) fitted side by side."""
+
+    def data(rows):
+        weights = None if sample_weight is None else sample_weight[rows]
+        return X[rows], Y[rows], weights
+
+    alone = []
+    for estimator, rows in zip(estimators, subsets, strict=True):
+        X_, y_, w_ = data(rows)
+        alone.append(clone(estimator).fit(X_, y_, sample_weight=w_))
+    together_fits = [clone(estimator) for estimator in estimators]
+    with side_by_side() as together:
+        for estimator, rows in zip(together_fits, subsets, strict=True):
+            X_, y_, w_ = data(rows)
+            estimator.fit(X_, y_, sample_weight=w_)
+        assert len(together.fits) == len(estimators)  # all were handed over
+    assert together.train() == [None] * len(estimators)
+    return alone, together_fits
+
+
+def assert_same_fit(alone, together, X):
+    assert together.n_iter_ == alone.n_iter_
+    assert together.t_ == alone.t_
+    assert together._no_improvement_count == alone._no_improvement_count
+    np.testing.assert_allclose(together.loss_curve_, alone.loss_curve_, rtol=TOLERANCE)
+    if alone.validation_scores_ is None:
+        assert together.validation_scores_ is None
+        np.testing.assert_allclose(together.best_loss_, alone.best_loss_, rtol=TOLERANCE)
+    else:
+        np.testing.assert_allclose(
+            together.validation_scores_, alone.validation_scores_, atol=TOLERANCE
+        )
+    for p, q in zip(alone.module_.parameters(), together.module_.parameters(), strict=True):
+        np.testing.assert_allclose(q.detach(), p.detach(), rtol=10 * TOLERANCE, atol=1e-5)
+    method = "predict_proba" if hasattr(alone, "predict_proba") else "predict"
+    np.testing.assert_allclose(
+        getattr(together, method)(X),
+        getattr(alone, method)(X),
+        rtol=10 * TOLERANCE,
+        atol=1e-4,
+    )
+
+
+def test_regressors_with_their_own_settings_and_rows():
+    X, y = diabetes()
+    estimators = [
+        SigmoidRegressor(
+            n_sigmoids=8,
+            lr=lr,
+            momentum=momentum,
+            nesterov=nesterov,
+            alpha=alpha,
+            learning_rate=schedule,
+            early_stopping=early,
+            random_state=seed,
+            batch_size=50,
+            max_epochs=40,
+            tol=0.01,
+            n_iter_no_change=5,
+        )
+        for lr in (0.01, 0.1)
+        for momentum, nesterov in ((0.0, False), (0.9, True), (0.5, False))
+        for alpha in (0.0, 0.01)
+        for schedule, early in (
+            ("constant", False),
+            ("invscaling", True),
+            ("adaptive", False),
+        )
+        for seed in (0,)
+    ]
+    folds = [np.arange(0, 400), np.arange(30, 442)]  # rows differ, and their counts
+    pairs = [(e, rows) for e in estimators for rows in folds]
+    alone, together = fit_both(*zip(*pairs, strict=True), X, y)
+    for a, t in zip(alone, together, strict=True):
+        assert_same_fit(a, t, X)
+    assert {a.n_iter_ for a in alone} != {40}  # some stopped by the rule
+
+
+def test_weighted_multi_output_regressors_and_full_batches():
+    X, y = diabetes()
+    Y = np.c_[y, y**2 / 100]
+    weight = np.random.RandomState(0).randint(0, 3, len(y)).astype(float)
+    estimators = [
+        SigmoidRegressor(
+            n_sigmoids=5, lr=lr, batch_size=batch, random_state=1, max_epochs=25
+        )
+        for lr in (0.01, 0.05)
+        for batch in (64, 1000)  # 1000: one batch of each fit's rows, of its own size
+    ]
+    folds = [np.arange(0, 300), np.arange(100, 442)]
+    pairs = [(e, rows) for e in estimators for rows in folds]
+    alone, together = fit_both(*zip(*pairs, strict=True), X, Y, sample_weight=weight)
+    for a, t in zip(alone, together, strict=True):
+        assert_same_fit(a, t, X)
+
+
+def test_classifiers_with_class_weights_penalties_and_dev_sets():
+    X, y = iris()
+    estimators = [
+        ReLUMLPClassifier(
+            hidden,
+            lr=0.05,
+            alpha=alpha,
+            early_stopping=early,
+            class_weight=class_weight,
+            random_state=seed,
+            batch_size=32,
+            max_epochs=25,
+        )
+        for hidden in ((16,), (8, 8))
+        for alpha in (0.0, 0.1)
+        for early in (False, True)
+        for class_weight in (None, "balanced")
+        for seed in (0, 3)
+    ]
+    folds = [np.arange(0, 150, 2), np.arange(0, 120)]
+    pairs = [(e, rows) for e in estimators for rows in folds]
+    alone, together = fit_both(*zip(*pairs, strict=True), X, y)
+    for a, t in zip(alone, together, strict=True):
+        assert_same_fit(a, t, X)
+
+
+def test_multilabel_classifiers():
+    X, Y = make_multilabel_classification(300, 10, n_classes=4, random_state=0)
+    estimators = [
+        ReLUMLPClassifier((16,), lr=lr, early_stopping=early, random_state=0, max_epochs=20)
+        for lr in (0.01, 0.1)
+        for early in (False, True)
+    ]
+    pairs = [(e, rows) for e in estimators for rows in (np.arange(300), np.arange(50, 300))]
+    alone, together = fit_both(*zip(*pairs, strict=True), X.astype(float), Y)
+    for a, t in zip(alone, together, strict=True):
+        assert_same_fit(a, t, X.astype(float))
+
+
+def test_a_diverging_fit_stops_alone_and_warns():
+    X, y = diabetes()
+    estimators = [
+        SigmoidRegressor(n_sigmoids=8, lr=lr, random_state=0, max_epochs=20)
+        for lr in (0.01, 1e6)
+    ]
+    fits = [clone(e) for e in estimators]
+    with side_by_side() as together:
+        for estimator in fits:
+            estimator.fit(X, y)
+    with pytest.warns(RuntimeWarning, match="Training diverged"):
+        together.train()
+    stable, diverged = fits
+    assert not np.isfinite(diverged.loss_curve_[-1])
+    assert np.isfinite(diverged.predict(X)).all()  # the last finite weights
+    assert_same_fit(clone(estimators[0]).fit(X, y), stable, X)
+
+
+def test_fitted_models_are_independent_and_continue():
+    X, y = diabetes()
+    fits = [
+        SigmoidRegressor(n_sigmoids=4, lr=lr, max_epochs=5, random_state=0)
+        for lr in (0.01, 0.02)
+    ]
+    with side_by_side() as together:
+        for estimator in fits:
+            estimator.fit(X, y)
+    together.train()
+    storages = {
+        p.untyped_storage().data_ptr() for e in fits for p in e.module_.parameters()
+    }
+    assert len(storages) == sum(len(list(e.module_.parameters())) for e in fits)
+    before = fits[1].predict(X)
+    with torch.no_grad():
+        fits[0].module_.hidden.weight.add_(1.0)
+    np.testing.assert_array_equal(fits[1].predict(X), before)
+    # momentum kept as a fit's own, so training continues as it would
+    reference = SigmoidRegressor(n_sigmoids=4, lr=0.02, max_epochs=5, random_state=0).fit(
+        X, y
+    )
+    for param in reference.module_.parameters():
+        buffer = reference.net_.optimizer_.state[param]["momentum_buffer"]
+        assert buffer is not None
+    reference.partial_fit(X, y)
+    again = pickle.loads(pickle.dumps(fits[1])).partial_fit(X, y)
+    np.testing.assert_allclose(again.predict(X), reference.predict(X), rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "estimator, data",
+    [
+        (SigmoidRegressor(optimizer="adam", max_epochs=2), "dense"),
+        (SigmoidRegressor(verbose=1, max_epochs=2), "dense"),
+        (SigmoidRegressor(max_epochs=2), "sparse"),
+    ],
+    ids=["adam", "verbose", "sparse"],
+)
+def test_other_fits_train_at_once(estimator, data, capsys):
+    X, y = diabetes()
+    X = sparse.csr_matrix(X) if data == "sparse" else X
+    with side_by_side() as together:
+        estimator.fit(X, y)
+    assert together.fits == []
+    assert estimator.n_iter_ == 2
