@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import math
+import threading
 import warnings
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -130,7 +132,8 @@ class SideBySide:
     """The fits handed over within :func:`side_by_side`, trained together by
     :meth:`train`."""
 
-    def __init__(self) -> None:
+    def __init__(self, only: bool = False) -> None:
+        self.only = only
         self.fits: list[tuple[BaseSGDNetwork, _TrainingRun]] = []
 
     @staticmethod
@@ -151,15 +154,17 @@ class SideBySide:
     def add(self, estimator: BaseSGDNetwork, run: _TrainingRun) -> None:
         self.fits.append((estimator, run))
 
-    def train(self) -> list[BaseException | None]:
+    def train(self, quiet: bool = False) -> list:
         """Train the fits handed over, those of one :func:`side_by_side_key` as one
         computation, and finish each: its fitted attributes and warnings as its own
         ``fit`` sets them. Returns, for each fit in the order handed over, the
-        exception that ended it, or None."""
+        exception that ended it (or None) and the warnings its fit raised, which
+        are also raised here unless ``quiet``."""
         groups: dict = {}
         for index, (_, run) in enumerate(self.fits):
             groups.setdefault(side_by_side_key(run.net, run.data), []).append(index)
         errors: list[BaseException | None] = [None] * len(self.fits)
+        caught: list[list] = [[] for _ in self.fits]
         for indices in groups.values():
             runs = [self.fits[i][1] for i in indices]
             work = sum(
@@ -180,19 +185,78 @@ class SideBySide:
                     run.release()
             for i in indices:
                 estimator, run = self.fits[i]
-                try:
-                    estimator._finish_training(run)
-                except Exception as error:
-                    errors[i] = error
+                with warnings.catch_warnings(record=True) as caught[i]:
+                    warnings.simplefilter("always")
+                    try:
+                        estimator._finish_training(run)
+                    except Exception as error:
+                        errors[i] = error
         self.fits = []
-        return errors
+        if not quiet:
+            for found in caught:
+                _warn_again(found)
+        return list(zip(errors, caught, strict=True))
+
+
+def _warn_again(caught: list) -> None:
+    for warning in caught:
+        warnings.warn_explicit(
+            warning.message, warning.category, warning.filename, warning.lineno
+        )
+
+
+# Fits a search trained ahead, until the search's own fit takes them
+# (:func:`take_trained`): {fit_key(...): (fitted estimator, its warnings)}.
+_TRAINED: dict = {}
+_TRAINED_LOCK = threading.Lock()
+
+
+def _digest(array) -> str:
+    """A fingerprint of an array's values, shape and dtype."""
+    if array is None:
+        return "none"
+    values = np.ascontiguousarray(array)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((values.shape, values.dtype.str)).encode())
+    digest.update(values.view(np.uint8).reshape(-1).data)
+    return digest.hexdigest()
+
+
+def fit_key(estimator: BaseSGDNetwork, X, y, sample_weight) -> tuple | None:
+    """What identifies a fit: the estimator's class and parameters, and its data;
+    None for sparse data (never trained ahead)."""
+    if sparse.issparse(X):
+        return None
+    params = sorted(estimator.get_params(deep=False).items())
+    return (type(estimator), repr(params), _digest(X), _digest(y), _digest(sample_weight))
+
+
+def take_trained(estimator: BaseSGDNetwork, X, y, sample_weight) -> bool:
+    """If a search trained this fit ahead, give ``estimator`` its fitted state and
+    raise the warnings its fit raised; return whether it did."""
+    if not _TRAINED:
+        return False
+    key = fit_key(estimator, X, y, sample_weight)
+    with _TRAINED_LOCK:
+        trained = _TRAINED.pop(key, None)
+    if trained is None:
+        return False
+    fitted, caught = trained
+    estimator.__dict__.update(fitted.__dict__)
+    _warn_again(caught)
+    return True
 
 
 _SIDE_BY_SIDE: ContextVar[SideBySide | None] = ContextVar("sknn_side_by_side", default=None)
 
 
+class NotTrainedTogether(Exception):
+    """Raised by a ``fit`` within ``side_by_side(only=True)`` that cannot be
+    trained with others, instead of training it."""
+
+
 @contextmanager
-def side_by_side():
+def side_by_side(only: bool = False):
     """Within this context, the ``fit`` of an sknn estimator that can be trained
     with others returns without training; the :class:`SideBySide` yielded trains
     them all when its ``train`` is called (after the ``with`` block)::
@@ -200,9 +264,11 @@ def side_by_side():
         with side_by_side() as together:
             for estimator in estimators:
                 estimator.fit(X, y)
-        errors = together.train()
+        results = together.train()
+
+    Other fits train at once, or with ``only`` raise :class:`NotTrainedTogether`.
     """
-    together = SideBySide()
+    together = SideBySide(only)
     token = _SIDE_BY_SIDE.set(together)
     try:
         yield together
@@ -580,6 +646,9 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         if together is not None and together.takes(self, run):
             together.add(self, run)
             return
+        if together is not None and together.only:
+            run.release()
+            raise NotTrainedTogether("this fit cannot be trained side by side")
         try:
             net.partial_fit(data, None)
         finally:

@@ -14,7 +14,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._base import BaseSGDNetwork
+from ._base import BaseSGDNetwork, take_trained
 from ._callbacks import FitData, accuracy, subset_accuracy
 from ._modules import ReLUMLP
 
@@ -302,6 +302,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         self : ReLUMLPClassifier
             The fitted estimator.
         """
+        if not hasattr(self, "net_") and take_trained(self, X, y, sample_weight):
+            return self  # trained ahead by sknn.model_selection's search
         with self._restore_state_on_error():
             continuing = self.warm_start and hasattr(self, "net_")
             X, y = self._validate_training_data(X, y, reset=not continuing)

@@ -11,7 +11,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseSGDNetwork
+from ._base import BaseSGDNetwork, take_trained
 from ._callbacks import FitData, r2
 from ._inputs import relative_weights, weighted_moments, widened_scale
 from ._modules import ACTIVATIONS, SumOfSigmoids
@@ -296,6 +296,8 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         self : SigmoidRegressor
             The fitted estimator.
         """
+        if not hasattr(self, "net_") and take_trained(self, X, y, sample_weight):
+            return self  # trained ahead by sknn.model_selection's search
         with self._restore_state_on_error():
             continuing = self.warm_start and hasattr(self, "net_")
             old_scale = getattr(self, "_y_scale", None)

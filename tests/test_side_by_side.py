@@ -11,7 +11,7 @@ from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classific
 from sklearn.preprocessing import StandardScaler
 
 from sknn import ReLUMLPClassifier, SigmoidRegressor
-from sknn._base import side_by_side
+from sknn._base import NotTrainedTogether, side_by_side
 
 # Rounding differs between a batched and a single matrix product, and training
 # carries it on; with learning rates that keep training stable, fits agree to
@@ -46,7 +46,7 @@ def fit_both(estimators, subsets, X, Y, sample_weight=None):
             X_, y_, w_ = data(rows)
             estimator.fit(X_, y_, sample_weight=w_)
         assert len(together.fits) == len(estimators)  # all were handed over
-    assert together.train() == [None] * len(estimators)
+    assert [error for error, _ in together.train()] == [None] * len(estimators)
     return alone, together_fits
 
 
@@ -229,3 +229,5 @@ def test_other_fits_train_at_once(estimator, data, capsys):
         estimator.fit(X, y)
     assert together.fits == []
     assert estimator.n_iter_ == 2
+    with side_by_side(only=True), pytest.raises(NotTrainedTogether):
+        clone(estimator).fit(X, y)
