@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ._configs import CONFIGS, LIBRARIES, SMOKE
 from ._report import markdown
+from ._search import run_section as run_search_section
 from ._small import run_section
 
 
@@ -29,11 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--section",
-        choices=("all", "large", "small"),
+        choices=("all", "large", "small", "search"),
         default="all",
         help="the configurations above (large), the small-data section (small: "
         "scikit-learn's data sets, also with a busy core; the first fit; one-row "
-        "predictions), or both (default)",
+        "predictions), the hyper-parameter searches (search: sknn's GridSearchCV "
+        "against scikit-learn's over sknn and over its MLP), or all (default)",
     )
     parser.add_argument("--device", default="cpu", help="sknn's and skorch's device")
     parser.add_argument(
@@ -82,15 +84,17 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     configs = SMOKE if args.smoke else [CONFIGS[name] for name in args.config or CONFIGS]
     results = []
-    for config in configs if args.section != "small" else []:
+    for config in configs if args.section in ("all", "large") else []:
         row = {"config": config.as_dict()}
         for library in LIBRARIES:
             print(f"{config.name}: {library} ...", flush=True)
             row[library] = _run_job(config, library, args.device)
         results.append(row)
     report = {"environment": _environment(args.device), "results": results}
-    if args.section != "large" and not args.config:
+    if args.section in ("all", "small") and not args.config:
         report["small_data"] = run_section(smoke=args.smoke)
+    if args.section in ("all", "search") and not args.config:
+        report["search"] = run_search_section(smoke=args.smoke, device=args.device)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report)

@@ -33,7 +33,32 @@ def markdown(report: dict) -> str:
         lines += _large(report["results"])
     if "small_data" in report:
         lines += _small(report["small_data"])
+    if report.get("search"):
+        lines += _search(report["search"])
     return "\n".join(lines) + "\n"
+
+
+def _search(rows: list[dict]) -> list[str]:
+    """Seconds of each search and sknn's speed-up; the best parameters."""
+    lines = [
+        "Hyper-parameter search (n_jobs=1; seconds; how many times faster sknn's "
+        "GridSearchCV is):",
+        "",
+        "| grid | sknn | scikit-learn's over sknn | x | scikit-learn's over its MLP "
+        "| x | best parameters (sknn / scikit-learn over sknn) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ours, over_sknn, over_mlp = (
+            row[job]["seconds"] for job in ("sknn", "sklearn_over_sknn", "sklearn_over_mlp")
+        )
+        same = row["sknn"]["best_params"] == row["sklearn_over_sknn"]["best_params"]
+        lines.append(
+            f"| {row['config']['name']} | {ours:.2f} | {over_sknn:.2f} | "
+            f"{over_sknn / ours:.1f} | {over_mlp:.2f} | {over_mlp / ours:.1f} | "
+            f"{'the same' if same else 'different'}: {row['sknn']['best_params']} |"
+        )
+    return [*lines, ""]
 
 
 def _large(results: list[dict]) -> list[str]:

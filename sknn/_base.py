@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import math
 import threading
 import warnings
@@ -19,6 +18,7 @@ from contextvars import ContextVar
 from numbers import Integral, Real
 from typing import Any, NamedTuple
 
+import joblib
 import numpy as np
 import torch
 from scipy import sparse
@@ -206,29 +206,19 @@ def _warn_again(caught: list) -> None:
 
 
 # Fits a search trained ahead, until the search's own fit takes them
-# (:func:`take_trained`): {fit_key(...): (fitted estimator, its warnings)}.
+# (:func:`take_trained`): {fit_key(...): (fitted estimator, its warnings, a dict
+# the search reads, where "taken" is set)}.
 _TRAINED: dict = {}
 _TRAINED_LOCK = threading.Lock()
 
 
-def _digest(array) -> str:
-    """A fingerprint of an array's values, shape and dtype."""
-    if array is None:
-        return "none"
-    values = np.ascontiguousarray(array)
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr((values.shape, values.dtype.str)).encode())
-    digest.update(values.view(np.uint8).reshape(-1).data)
-    return digest.hexdigest()
-
-
 def fit_key(estimator: BaseSGDNetwork, X, y, sample_weight) -> tuple | None:
-    """What identifies a fit: the estimator's class and parameters, and its data;
-    None for sparse data (never trained ahead)."""
+    """What identifies a fit: the estimator's class and parameters, and its data
+    (values, types, column names); None for sparse data (never trained ahead)."""
     if sparse.issparse(X):
         return None
     params = sorted(estimator.get_params(deep=False).items())
-    return (type(estimator), repr(params), _digest(X), _digest(y), _digest(sample_weight))
+    return (type(estimator), repr(params), joblib.hash((X, y, sample_weight)))
 
 
 def take_trained(estimator: BaseSGDNetwork, X, y, sample_weight) -> bool:
@@ -236,13 +226,17 @@ def take_trained(estimator: BaseSGDNetwork, X, y, sample_weight) -> bool:
     raise the warnings its fit raised; return whether it did."""
     if not _TRAINED:
         return False
-    key = fit_key(estimator, X, y, sample_weight)
+    try:
+        key = fit_key(estimator, X, y, sample_weight)
+    except Exception:  # noqa: BLE001 - data that cannot be fingerprinted: fit it
+        return False
     with _TRAINED_LOCK:
         trained = _TRAINED.pop(key, None)
     if trained is None:
         return False
-    fitted, caught = trained
+    fitted, caught, record = trained
     estimator.__dict__.update(fitted.__dict__)
+    record["taken"] = True
     _warn_again(caught)
     return True
 

@@ -166,14 +166,18 @@ class NonFiniteLossGuard(Callback):
         self._copies = [None, None]
         self._checked = None
         self._start = None
-        self._params = [param.detach() for param in net.module_.parameters()]
+        self._weights = list(net.module_.parameters())
+
+    def _params(self, net) -> list[torch.Tensor]:
+        # their data read at each use: training side by side moves it
+        return [weight.data for weight in self._weights]
 
     def on_epoch_begin(self, net, **kwargs):
         slot = 0 if self._checked is None else 1 - self._checked[1]
         if self._copies[slot] is None:
-            self._copies[slot] = [param.clone() for param in self._params]
+            self._copies[slot] = [param.clone() for param in self._params(net)]
         else:
-            _copy_all(self._copies[slot], self._params)
+            _copy_all(self._copies[slot], self._params(net))
         self._start = (len(net.history) - 1, slot)
 
     def on_epoch_end(self, net, **kwargs):
@@ -186,14 +190,14 @@ class NonFiniteLossGuard(Callback):
         self.diverged_epoch_ = len(net.history)
         self.diverged_loss_ = epoch["train_nonfinite_loss"]
         self.kept_epochs_, slot = self._checked or self._start
-        for param, saved in zip(self._params, self._copies[slot], strict=True):
+        for param, saved in zip(self._params(net), self._copies[slot], strict=True):
             param.copy_(saved)  # detached views of the weights
         net.optimizer_.state.clear()
         raise KeyboardInterrupt  # skorch's way to end the training loop
 
     def on_train_end(self, net, **kwargs):
         self._copies = [None, None]
-        self._checked = self._start = self._params = None
+        self._checked = self._start = self._weights = None
 
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")

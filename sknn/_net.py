@@ -27,11 +27,13 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import operator
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
+from skorch.history import History
 
 from ._backprop import (
     SGDStep,
@@ -74,6 +76,17 @@ def _acts_per_batch(callback) -> bool:
     return any(_acts_on(callback, hook) for hook in _BATCH_HOOKS)
 
 
+class _History(History):
+    """skorch's ``History``, where ``history[i]`` for an integer ``i`` is as quick as
+    a list's (skorch's copies the whole history for every lookup), with the same
+    result: the epoch's dict."""
+
+    def __getitem__(self, i):
+        if type(i) is int:
+            return list.__getitem__(self, i)
+        return super().__getitem__(i)
+
+
 class TensorNet(NeuralNet):
     """skorch ``NeuralNet`` with seeded initialisation and on-device batching.
 
@@ -108,6 +121,10 @@ class TensorNet(NeuralNet):
         self.init_seed = init_seed
         self.shuffle_seed = shuffle_seed
         self.alpha = alpha
+
+    def initialize_history(self):
+        self.history_ = _History()
+        return self
 
     def initialize_module(self):
         kwargs = self.get_params_for("module")
@@ -264,10 +281,9 @@ class TensorNet(NeuralNet):
             self.history.record(f"{prefix}_nonfinite_batch", bad[0])
             self.history.record(f"{prefix}_nonfinite_loss", float(losses[bad[0]]))
             return
-        if len(losses) == 1:  # as np.average computes it, without its overhead
-            loss = float(losses[0]) * sizes[0] / sizes[0]
-        else:
-            loss = float(np.average(np.asarray(losses, dtype=np.float64), weights=sizes))
+        # the mean of the batch losses weighted by their rows (as np.average, to
+        # rounding, without its overhead)
+        loss = math.fsum(map(operator.mul, losses, sizes)) / sum(sizes)
         lowest = self._lowest_loss(prefix)
         self.history.record(f"{prefix}_loss", loss)
         self.history.record(f"{prefix}_loss_best", loss < lowest)
@@ -416,23 +432,88 @@ def train_side_by_side(nets: list[TensorNet], datas: list[TensorData]) -> None:
     Each net keeps its own rows, order of mini-batches (its own generator), batch
     count, learning rate, momentum, Nesterov, L2 penalty, ``max_epochs`` and
     callbacks: its callbacks run on it as in its own fit (the stopping rule, the dev
-    score, the divergence guard), and once they end its training it is left
-    untouched while the others go on. Each net ends with the weights, momentum and
+    score, the divergence guard), and once they end its training it leaves the
+    stack while the others go on. Each net ends with the weights, momentum and
     history its own ``partial_fit`` would give, to float32 rounding. The nets must
     share :func:`side_by_side_key` and pass :func:`can_train_side_by_side`.
     """
-    count = len(nets)
     chains = [net._chain()[0] for net in nets]
-    kind = nets[0]._chain()[1]
-    layers = stack_chains(chains)
-    device = layers[0].weight.device
+    stacked = _Stack(nets, stack_chains(chains))
     try:
-        _run_side_by_side(nets, datas, layers, kind, count, device)
+        _run_side_by_side(nets, datas, stacked)
     finally:
         unstack_chains(chains)
 
 
-def _run_side_by_side(nets, datas, layers, kind, count, device) -> None:
+class _Stack:
+    """The stacked layers of the nets still training (``slots``: their indices, in
+    stack order) and their momentum; nets that end their training leave it."""
+
+    # the stack is rebuilt without the nets that ended once they are this share
+    LEAVE_SHARE = 0.25
+
+    def __init__(self, nets: list[TensorNet], layers) -> None:
+        self.nets = nets
+        self.layers = layers
+        self.slots = list(range(len(nets)))
+        self.buffers: list = [None] * (2 * len(layers))
+        self.kind = nets[0]._chain()[1]
+
+    @property
+    def params(self) -> list[torch.Tensor]:
+        return [t for layer in self.layers for t in (layer.weight, layer.bias)]
+
+    def keep_momentum(self, position: int) -> None:
+        """Give the net at ``position`` its momentum, where its own optimizer keeps
+        it (none once the divergence guard has cleared it, or without momentum)."""
+        net = self.nets[self.slots[position]]
+        group = net.optimizer_.param_groups[0]
+        guard = dict(net.callbacks_).get("non_finite_loss_guard")
+        diverged = getattr(guard, "diverged_epoch_", None) is not None
+        if group["momentum"] == 0 or self.buffers[0] is None or diverged:
+            return
+        chain = net._chain()[0]
+        own = [t for layer in chain for t in (layer.weight, layer.bias)]
+        for param, buffer in zip(own, self.buffers, strict=True):
+            net.optimizer_.state[param]["momentum_buffer"] = buffer[position].clone()
+
+    def drop(self, running: list[bool]) -> bool:
+        """Rebuild the stack without the nets that ended, once they are
+        :attr:`LEAVE_SHARE` of it; return whether it changed."""
+        ended = [p for p, i in enumerate(self.slots) if not running[i]]
+        if not ended or len(ended) < self.LEAVE_SHARE * len(self.slots):
+            return False
+        if len(ended) == len(self.slots):
+            return False
+        for position in ended:
+            self.keep_momentum(position)
+            for layer in self.nets[self.slots[position]]._chain()[0]:
+                layer.weight.data = layer.weight.data.clone()
+                layer.bias.data = layer.bias.data.clone()
+        kept = [p for p in range(len(self.slots)) if running[self.slots[p]]]
+        index = torch.tensor(kept, device=self.layers[0].weight.device)
+        self.layers = [
+            layer._replace(
+                weight=layer.weight.index_select(0, index),
+                bias=layer.bias.index_select(0, index),
+            )
+            for layer in self.layers
+        ]
+        self.buffers = [
+            None if buffer is None else buffer.index_select(0, index)
+            for buffer in self.buffers
+        ]
+        self.slots = [self.slots[p] for p in kept]
+        for position, i in enumerate(self.slots):
+            chain = self.nets[i]._chain()[0]
+            for layer, stacked in zip(chain, self.layers, strict=True):
+                layer.weight.data = stacked.weight[position]
+                layer.bias.data = stacked.bias[position]
+        return True
+
+
+def _run_side_by_side(nets, datas, stack: _Stack) -> None:
+    device = stack.layers[0].weight.device
     X_all, x_start = _stack_rows([data.X for data in datas])
     y_all, y_start = _stack_rows([data.y for data in datas])
     weights = [
@@ -460,19 +541,19 @@ def _run_side_by_side(nets, datas, layers, kind, count, device) -> None:
     def per_net(values, dtype=torch.float32):
         return torch.tensor(values, dtype=dtype, device=device)
 
-    momentum = per_net([group["momentum"] for group in groups])
-    uses_nesterov = [bool(group["nesterov"]) for group in groups]
-    nesterov = (
-        uses_nesterov[0]
-        if len(set(uses_nesterov)) == 1
-        else per_net(uses_nesterov, torch.bool)
-    )
-    alpha = per_net([float(net.alpha) for net in nets])
-    penalized = bool((alpha > 0).any())
-    buffers: list = [None] * (2 * len(layers))
-    params = [t for layer in layers for t in (layer.weight, layer.bias)]
+    def settings():
+        """The per-net settings of the nets in the stack, in its order."""
+        uses = [bool(groups[i]["nesterov"]) for i in stack.slots]
+        return (
+            per_net([groups[i]["momentum"] for i in stack.slots]),
+            uses[0] if len(set(uses)) == 1 else per_net(uses, torch.bool),
+            per_net([float(nets[i].alpha) for i in stack.slots]),
+        )
+
+    momentum, nesterov, alpha = settings()
+    layout: list = [None, None, None]  # kept while the nets training stay the same
     epochs_left = [net.max_epochs for net in nets]
-    running = [True] * count
+    running = [True] * len(nets)
     kwargs = [{"dataset_train": data, "dataset_valid": None} for data in datas]
     for net, data in zip(nets, datas, strict=True):
         net.notify("on_train_begin", X=data, y=None)
@@ -482,57 +563,84 @@ def _run_side_by_side(nets, datas, layers, kind, count, device) -> None:
         nets[i].notify("on_train_end", X=datas[i], y=None)
 
     while any(running):
-        for i in [i for i in range(count) if running[i]]:
+        for i in [i for i in stack.slots if running[i]]:
             try:
                 nets[i].notify("on_epoch_begin", **kwargs[i])
             except KeyboardInterrupt:
                 finish(i)
-        active_nets = [i for i in range(count) if running[i]]
+        if stack.drop(running):
+            momentum, nesterov, alpha = settings()
+        slots = stack.slots
+        count = len(slots)
+        active_nets = [p for p, i in enumerate(slots) if running[i]]
         if not active_nets:
             break
-        batches = max(steps[i] for i in active_nets)
+        batches = max(steps[slots[p]] for p in active_nets)
         total_columns = batches * width
-        # each net's rows in this epoch's order, as positions in the stacked data
-        x_rows = torch.zeros(count, total_columns, dtype=torch.long)
-        y_rows = torch.zeros(count, total_columns, dtype=torch.long)
-        w_rows = torch.zeros(count, total_columns, dtype=torch.long)
-        present = torch.zeros(count, total_columns, dtype=torch.bool)
-        for i in active_nets:
-            order = iterators[i].order() if iterators[i].shuffle else torch.arange(sizes[i])
-            x_rows[i, columns[i]] = order + x_start[i]
-            y_rows[i, columns[i]] = order + y_start[i]
-            w_rows[i, columns[i]] = order + w_start[i]
-            present[i, columns[i]] = True
+        # each net's rows in this epoch's order, as positions in the stacked data:
+        # where each net's rows go in the epoch's columns, and where its data start
+        layout_key = (tuple(slots), tuple(active_nets), total_columns)
+        if layout[0] != layout_key:
+            nets_here = [slots[p] for p in active_nets]
+            starts = [
+                torch.tensor([x_start[i], y_start[i], w_start[i]]).expand(sizes[i], 3)
+                for i in nets_here
+            ]
+            layout[:] = [
+                layout_key,
+                torch.cat([columns[slots[p]] + p * total_columns for p in active_nets]),
+                torch.cat(starts),
+            ]
+        _, positions, starts = layout
+        orders = torch.cat(
+            [
+                iterators[i].order() if iterators[i].shuffle else torch.arange(sizes[i])
+                for i in (slots[p] for p in active_nets)
+            ]
+        )
+        rows = torch.zeros(3, count * total_columns, dtype=torch.long)
+        rows[:, positions] = (orders.unsqueeze(1) + starts).t()
+        present = torch.zeros(count * total_columns, dtype=torch.bool)
+        present[positions] = True
+        x_rows, y_rows, w_rows = (r.view(count, total_columns) for r in rows)
+        present = present.view(count, total_columns)
         X_epoch = X_all.index_select(0, x_rows.view(-1).to(device))
         X_epoch = X_epoch.view(count, total_columns, *X_all.shape[1:])
         y_epoch = y_all.index_select(0, y_rows.view(-1).to(device))
         y_epoch = y_epoch.view(count, total_columns, *y_all.shape[1:])
         row_weight = w_all[w_rows.to(device)] * present.to(device)
-        # which nets have a batch at each step (known here, without a device sync)
-        with_batch = [
-            [i for i in active_nets if steps[i] > step] for step in range(batches)
+        # whether every net in the stack has a batch at a step (known here, without
+        # a device synchronisation)
+        everyone = [
+            len(active_nets) == count and all(steps[i] > step for i in slots)
+            for step in range(batches)
         ]
-        lr = per_net([group["lr"] for group in groups])
+        lr = per_net([groups[i]["lr"] for i in slots])
+        penalized = bool((alpha > 0).any())
         losses = []
         for step in range(batches):
             cols = slice(step * width, (step + 1) * width)
             weight = row_weight[:, cols]
             loss, grads, total = stacked_loss_and_grads(
-                layers, kind, X_epoch[:, cols], y_epoch[:, cols], weight
+                stack.layers, stack.kind, X_epoch[:, cols], y_epoch[:, cols], weight
             )
             if penalized:
-                loss = loss + stacked_add_l2_penalty(layers, grads, alpha, total)
+                loss = loss + stacked_add_l2_penalty(stack.layers, grads, alpha, total)
             losses.append(loss)
             flat = [t for pair in grads for t in pair]
-            active = True if len(with_batch[step]) == count else total > 0
-            stacked_sgd_update(params, flat, buffers, lr, momentum, nesterov, active)
+            active = True if everyone[step] else total > 0
+            stacked_sgd_update(
+                stack.params, flat, stack.buffers, lr, momentum, nesterov, active
+            )
         epoch_losses = torch.stack(losses).t().tolist()
-        for i in active_nets:
+        for p in active_nets:
+            i = slots[p]
             n, batches, size = sizes[i], steps[i], batch_sizes[i]
             rows = [size] * (batches - 1) + [n - (batches - 1) * size]
             nets[i].history.record("train_batch_count", batches)
-            nets[i]._record_epoch_loss("train", epoch_losses[i][:batches], rows)
-        for i in active_nets:
+            nets[i]._record_epoch_loss("train", epoch_losses[p][:batches], rows)
+        for p in active_nets:
+            i = slots[p]
             epochs_left[i] -= 1
             try:
                 nets[i].notify("on_epoch_end", **kwargs[i])
@@ -541,14 +649,5 @@ def _run_side_by_side(nets, datas, layers, kind, count, device) -> None:
                 continue
             if epochs_left[i] == 0:
                 finish(i)
-    # each net's momentum, where its own optimizer would keep it (none once the
-    # divergence guard has cleared it)
-    for i, net in enumerate(nets):
-        guard = dict(net.callbacks_).get("non_finite_loss_guard")
-        diverged = getattr(guard, "diverged_epoch_", None) is not None
-        if groups[i]["momentum"] == 0 or buffers[0] is None or diverged:
-            continue
-        chain = net._chain()[0]
-        own = [t for layer in chain for t in (layer.weight, layer.bias)]
-        for param, buffer in zip(own, buffers, strict=True):
-            net.optimizer_.state[param]["momentum_buffer"] = buffer[i].clone()
+    for position in range(len(stack.slots)):
+        stack.keep_momentum(position)

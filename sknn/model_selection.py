@@ -18,6 +18,7 @@ way a fit went, beyond float32 rounding.
 
 from __future__ import annotations
 
+import copy
 import time
 from numbers import Integral
 
@@ -62,10 +63,10 @@ class _SideBySideSearch:
         self : object
             The fitted search.
         """
-        self._shares = {}
-        keys = []
+        self._ahead = {}
+        keys: list = []
         try:
-            keys = self._train_ahead(X, y, params)
+            self._train_ahead(X, y, params, keys)
             if keys and self.n_jobs not in (None, 1):
                 # workers in this process, where the fits trained ahead are
                 with parallel_config(backend="threading"):
@@ -94,24 +95,45 @@ class _SideBySideSearch:
             return estimator.steps[-1][1], estimator.steps[-1][0]
         return None, None
 
-    def _train_ahead(self, X, y, params) -> list:
+    def _splitter(self, y):
+        """The search's splitter, if its folds can be drawn ahead without changing
+        what the search itself draws: not an iterable of splits (read once), and
+        not drawing from numpy's global random state."""
+        if not (
+            self.cv is None or isinstance(self.cv, Integral) or hasattr(self.cv, "split")
+        ):
+            return None
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        if getattr(cv, "random_state", 0) is None and getattr(cv, "shuffle", True):
+            return None
+        return cv
+
+    def _train_ahead(self, X, y, params, keys: list) -> None:
+        """Train the fits the search will make side by side, and leave each in
+        :data:`sknn._base._TRAINED` for the search's fit to take (its key added to
+        ``keys`` as soon as it is there)."""
         final, name = self._final_step()
         if final is None or set(params) - {"groups"} or sparse.issparse(X):
-            return []
+            return
+        if getattr(self, "_skl_callbacks", None):
+            return  # scikit-learn's callbacks see each fit as the search makes it
         X, y = indexable(X, y)
-        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        cv = self._splitter(y)
+        if cv is None:
+            return
         groups = params.get("groups")
-        splits = list(cv.split(X, y, groups))
-        again = list(cv.split(X, y, groups))
+        # on copies, so that a random state the splitter holds is left as it is
+        splits = list(copy.deepcopy(cv).split(X, y, groups))
+        again = list(copy.deepcopy(cv).split(X, y, groups))
         if len(again) != len(splits) or not all(
             np.array_equal(a, c) and np.array_equal(b, d)
             for (a, b), (c, d) in zip(splits, again, strict=True)
         ):
-            return []  # the search would draw other folds
+            return  # the search would draw other folds
         candidates = self._candidates()
         prefix = "" if name is None else f"{name}__"
         started = time.perf_counter()
-        jobs = []  # (candidate, split, estimator, its X and y)
+        jobs = []  # (candidate, split, estimator, its key)
         with side_by_side(only=True) as together:
             for split, (train, _) in enumerate(splits):
                 X_train = _safe_indexing(X, train)
@@ -131,50 +153,56 @@ class _SideBySideSearch:
                     if name is None and other:
                         continue
                     try:
-                        X_fit = self._prepared(X_train, y_train, other, prepared)
+                        X_fit, X_given = self._prepared(X_train, y_train, other, prepared)
                         estimator = clone(final).set_params(**own)
+                        key = fit_key(estimator, X_given, y_train, None)
                         estimator.fit(X_fit, y_train)
                     except Exception:  # noqa: BLE001 - the search trains it, or reports it
                         continue
-                    jobs.append((index, split, estimator, X_fit, y_train))
+                    jobs.append((index, split, estimator, key))
         results = together.train(quiet=True) if together.fits else []
         seconds = time.perf_counter() - started
         share = seconds / max(len(jobs), 1)
-        keys = []
         with _TRAINED_LOCK:
-            for job, (error, caught) in zip(jobs, results, strict=True):
-                index, split, estimator, X_fit, y_train = job
+            for (index, split, estimator, key), (error, caught) in zip(
+                jobs, results, strict=True
+            ):
                 if error is not None:
                     continue  # the search trains it again and reports the error
-                key = fit_key(estimator, X_fit, y_train, None)
-                _TRAINED[key] = (estimator, caught)
+                record = {"share": share, "taken": False}
+                _TRAINED[key] = (estimator, caught, record)
                 keys.append(key)
-                self._shares[(index, split)] = share
+                self._ahead[(index, split)] = record
         if self.verbose > 0:
             print(
                 f"Trained {len(keys)} of {len(candidates) * len(splits)} fits side by "
                 f"side in {seconds:.2f} s; scikit-learn's search runs the others."
             )
-        return keys
 
     def _prepared(self, X_train, y_train, other: dict, prepared: dict):
-        """The final step's input on a fold: ``X_train`` itself, or the output of
-        the pipeline's other steps with their parameters ``other``, fitted once per
-        fold and setting."""
-        if self._final_step()[1] is None:
-            return X_train
+        """The final step's input on a fold, as the search will give it (``X_train``
+        itself, or the output of the pipeline's other steps with their parameters
+        ``other``, fitted once per fold and setting), and the same as the network
+        trains on it (a float array cast once to float32, so that all the fits of a
+        fold share it)."""
         key = repr(sorted(other.items()))
         if key not in prepared:
-            head = clone(self.estimator).set_params(**other)[:-1]
-            prepared[key] = head.fit_transform(X_train, y_train)
+            given = X_train
+            if self._final_step()[1] is not None:
+                head = clone(self.estimator).set_params(**other)[:-1]
+                given = head.fit_transform(X_train, y_train)
+            fit = given
+            if isinstance(given, np.ndarray) and given.dtype.kind == "f":
+                fit = np.ascontiguousarray(given, dtype=np.float32)
+            prepared[key] = (fit, given)
         return prepared[key]
 
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
-        shares = getattr(self, "_shares", {})
+        ahead = getattr(self, "_ahead", {})
         for position, result in enumerate(out):
-            share = shares.get(divmod(position, n_splits))
-            if share is not None and "fit_time" in result:
-                result["fit_time"] += share
+            record = ahead.get(divmod(position, n_splits))
+            if record is not None and record["taken"] and "fit_time" in result:
+                result["fit_time"] += record["share"]  # its share of the training
         return super()._format_results(candidate_params, n_splits, out, more_results)
 
 

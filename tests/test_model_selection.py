@@ -109,3 +109,79 @@ def test_parallel_search_uses_the_fits_trained_ahead():
     ours = ms.GridSearchCV(estimator, grid, cv=2, n_jobs=2).fit(X, y)
     assert_same_search(ours, theirs)
     assert _base._TRAINED == {}
+
+
+def test_labels_and_frames_of_any_type():
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    labels = pd.Series(np.array(["setosa", "versicolor", "virginica"], dtype=object)[y])
+    estimator = make_pipeline(
+        StandardScaler(), ReLUMLPClassifier(random_state=0, max_epochs=8)
+    )
+    grid = {"relumlpclassifier__lr": [0.01, 0.05]}
+    theirs = sk.GridSearchCV(estimator, grid, cv=3).fit(frame, labels)
+    ours = ms.GridSearchCV(estimator, grid, cv=3).fit(frame, labels)
+    assert_same_search(ours, theirs)
+    assert list(ours.best_estimator_.feature_names_in_) == ["sl", "sw", "pl", "pw"]
+    assert _base._TRAINED == {}
+    # the same values in another container are another fit
+    model = ReLUMLPClassifier()
+    assert _base.fit_key(model, frame, labels, None) != _base.fit_key(
+        model, X, labels, None
+    )
+
+
+def test_splitters_draw_the_folds_the_search_draws():
+    estimator, grid, X, y = classification_search()
+    grid = {"lr": grid["lr"]}
+
+    def holding_its_random_state():
+        return sk.KFold(3, shuffle=True, random_state=np.random.RandomState(0))
+
+    theirs = sk.GridSearchCV(estimator, grid, cv=holding_its_random_state()).fit(X, y)
+    ours = ms.GridSearchCV(estimator, grid, cv=holding_its_random_state()).fit(X, y)
+    assert_same_search(ours, theirs)
+    # drawing from numpy's global random state, left as scikit-learn's search leaves it
+    np.random.seed(1)
+    theirs = sk.GridSearchCV(estimator, grid, cv=sk.KFold(3, shuffle=True)).fit(X, y)
+    after = np.random.get_state()[1].copy()
+    np.random.seed(1)
+    ours = ms.GridSearchCV(estimator, grid, cv=sk.KFold(3, shuffle=True)).fit(X, y)
+    np.testing.assert_array_equal(np.random.get_state()[1], after)
+    assert_same_search(ours, theirs)
+    # an iterable of splits, which can be read once
+    splits = list(sk.KFold(3).split(X))
+    theirs = sk.GridSearchCV(estimator, grid, cv=iter(splits)).fit(X, y)
+    ours = ms.GridSearchCV(estimator, grid, cv=iter(splits)).fit(X, y)
+    assert_same_search(ours, theirs)
+
+
+def test_callbacks_of_the_search_see_every_fit():
+    pytest.importorskip("sklearn.callback", reason="scikit-learn < 1.9")
+
+    class Count:
+        max_propagation_depth = None
+
+        def __init__(self):
+            self.begun = 0
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            self.begun += isinstance(estimator, ReLUMLPClassifier)
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            pass
+
+    estimator, _, X, y = classification_search()
+    counts = []
+    for search in (sk.GridSearchCV, ms.GridSearchCV):
+        count = Count()
+        search(estimator, {"lr": [0.01, 0.05]}, cv=3).set_callbacks(count).fit(X, y)
+        counts.append(count.begun)
+    assert counts[0] == counts[1] > 6

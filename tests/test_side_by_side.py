@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import ReLUMLPClassifier, SigmoidRegressor
 from sknn._base import NotTrainedTogether, side_by_side
+from sknn._net import _Stack
 
 # Rounding differs between a batched and a single matrix product, and training
 # carries it on; with learning rates that keep training stable, fits agree to
@@ -73,7 +74,15 @@ def assert_same_fit(alone, together, X):
     )
 
 
-def test_regressors_with_their_own_settings_and_rows():
+def test_regressors_with_their_own_settings_and_rows(monkeypatch):
+    rebuilt = []
+    drop = _Stack.drop
+
+    def counted(stack, running):
+        rebuilt.append(drop(stack, running))
+        return rebuilt[-1]
+
+    monkeypatch.setattr(_Stack, "drop", counted)
     X, y = diabetes()
     estimators = [
         SigmoidRegressor(
@@ -106,6 +115,7 @@ def test_regressors_with_their_own_settings_and_rows():
     for a, t in zip(alone, together, strict=True):
         assert_same_fit(a, t, X)
     assert {a.n_iter_ for a in alone} != {40}  # some stopped by the rule
+    assert any(rebuilt)  # and left the stack, while the others trained on
 
 
 def test_weighted_multi_output_regressors_and_full_batches():
