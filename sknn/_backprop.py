@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -243,9 +244,10 @@ def add_l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> t
 
 
 class StackedLayer(NamedTuple):
-    """One linear layer of several networks of one architecture, side by side:
-    their weights ``[models, out, in]`` and biases ``[models, out]``, and the
-    activation after the layer (None: none)."""
+    """One linear layer of several networks of one depth, side by side: their
+    weights ``[models, out, in]`` and biases ``[models, out]`` (views of a
+    :class:`StackedParameters`' flat tensor, each padded to the widest network),
+    and the activation after the layer (None: none)."""
 
     weight: torch.Tensor
     bias: torch.Tensor
@@ -253,44 +255,177 @@ class StackedLayer(NamedTuple):
     activation_grad: Callable | None
 
 
-def stack_chains(chains: list[list[Layer]]) -> list[StackedLayer]:
-    """Stack the layers of networks of one architecture, and make each network's
-    parameters views of the stacks: what training changes in a stack, each
-    network sees, and what a network's own code writes to its parameters (a
-    callback putting weights back), the stack sees. Undo with
-    :func:`unstack_chains`."""
-    stacked = []
-    for depth, first in enumerate(chains[0]):
-        layers = [chain[depth] for chain in chains]
-        weight = torch.stack([layer.weight.detach() for layer in layers])
-        bias = torch.stack([layer.bias.detach() for layer in layers])
-        for i, layer in enumerate(layers):
-            layer.weight.data = weight[i]
-            layer.bias.data = bias[i]
-        stacked.append(StackedLayer(weight, bias, first.activate, first.activation_grad))
-    return stacked
+class StackedParameters:
+    """The parameters of networks of one depth and activations, side by side in
+    one tensor ``flat`` of ``[models, parameters]``: each layer's weights and bias
+    padded with zeros to the widest network's, so that networks of different widths
+    (``n_sigmoids``, ``hidden_layer_sizes`` of one depth) train as one computation.
 
+    A padded hidden unit has zero weights in and out; its gradient is masked
+    (``mask``), so it stays zero and adds exact zeros to the next layer's sums: each
+    network computes what it computes alone, to float32 rounding. Each network's
+    own parameters become views of its block of ``flat`` (what training changes
+    there, the network sees; what its own code writes to its parameters, the stack
+    sees) until :meth:`release`. ``update`` is one SGD step of every network from
+    the flat gradient, with ``momentum`` kept as one tensor like ``flat``.
+    """
 
-def unstack_chains(chains: list[list[Layer]]) -> None:
-    """Give each network's parameters their own memory again."""
-    for chain in chains:
-        for layer in chain:
-            layer.weight.data = layer.weight.data.clone()
-            layer.bias.data = layer.bias.data.clone()
+    def __init__(self, chains: list[list[Layer]]) -> None:
+        self.chains = chains
+        first = chains[0]
+        self.shapes = [
+            tuple(max(chain[depth].weight.shape[k] for chain in chains) for k in (0, 1))
+            for depth in range(len(first))
+        ]
+        self.activations = [(layer.activate, layer.activation_grad) for layer in first]
+        sizes = [size for out, inp in self.shapes for size in (out * inp, out)]
+        self.offsets = [0, *itertools.accumulate(sizes)]
+        weight = first[0].weight
+        flat = torch.zeros(len(chains), self.offsets[-1], dtype=weight.dtype)
+        flat = flat.to(weight.device)
+        padded = any(
+            tuple(layer.weight.shape) != shape
+            for chain in chains
+            for layer, shape in zip(chain, self.shapes, strict=True)
+        )
+        self.mask = torch.zeros_like(flat) if padded else None
+        # 1 on the weights, 0 on the biases: the entries the L2 penalty counts
+        self.penalized = torch.zeros(self.offsets[-1], dtype=weight.dtype)
+        for depth in range(len(self.shapes)):
+            self.penalized[self.offsets[2 * depth] : self.offsets[2 * depth + 1]] = 1
+        self.penalized = self.penalized.to(weight.device)
+        self.flat = flat
+        self.momentum: torch.Tensor | None = None
+        self.slots = list(range(len(chains)))  # the network in each row of flat
+        self.layers = self._views(flat)
+        for position, chain in enumerate(chains):
+            for stacked, layer in zip(self._views(flat), chain, strict=True):
+                out, inp = layer.weight.shape
+                stacked.weight[position, :out, :inp] = layer.weight.detach()
+                stacked.bias[position, :out] = layer.bias.detach()
+            if self.mask is not None:
+                for stacked, layer in zip(self._views(self.mask), chain, strict=True):
+                    out, inp = layer.weight.shape
+                    stacked.weight[position, :out, :inp] = 1
+                    stacked.bias[position, :out] = 1
+        self._share()
+
+    def _views(self, flat: torch.Tensor) -> list[StackedLayer]:
+        """Each layer's weights and biases as views of ``flat`` (or a tensor of its
+        shape: the mask, the momentum)."""
+        models = len(flat)
+        layers = []
+        for depth, (out, inp) in enumerate(self.shapes):
+            start, middle, end = self.offsets[2 * depth : 2 * depth + 3]
+            layers.append(
+                StackedLayer(
+                    flat[:, start:middle].view(models, out, inp),
+                    flat[:, middle:end],
+                    *self.activations[depth],
+                )
+            )
+        return layers
+
+    def _own(self, views: list[StackedLayer], position: int, chain: list[Layer]):
+        """The blocks of network ``chain``, at ``position``, in ``views``: pairs of
+        (weight, bias)."""
+        for stacked, layer in zip(views, chain, strict=True):
+            out, inp = layer.weight.shape
+            yield stacked.weight[position, :out, :inp], stacked.bias[position, :out]
+
+    def _share(self) -> None:
+        """Make each network's parameters views of its block of ``flat``."""
+        for position, index in enumerate(self.slots):
+            chain = self.chains[index]
+            for layer, (weight, bias) in zip(
+                chain, self._own(self.layers, position, chain), strict=True
+            ):
+                layer.weight.data = weight
+                layer.bias.data = bias
+
+    def own_momentum(self, position: int) -> list[torch.Tensor] | None:
+        """The momentum of the network at ``position``, a tensor for each of its
+        weights and biases (None before the first step)."""
+        if self.momentum is None:
+            return None
+        chain = self.chains[self.slots[position]]
+        blocks = self._own(self._views(self.momentum), position, chain)
+        return [t.clone(memory_format=torch.contiguous_format) for b in blocks for t in b]
+
+    def release(self, positions=None) -> None:
+        """Give the networks at ``positions`` (default: all) their own memory."""
+        for position in range(len(self.slots)) if positions is None else positions:
+            for layer in self.chains[self.slots[position]]:
+                for param in (layer.weight, layer.bias):
+                    param.data = param.data.clone(memory_format=torch.contiguous_format)
+
+    def keep(self, positions: list[int]) -> None:
+        """Keep only the networks at ``positions`` (the others should have been
+        released)."""
+        index = torch.tensor(positions, device=self.flat.device)
+        self.flat = self.flat.index_select(0, index)
+        if self.mask is not None:
+            self.mask = self.mask.index_select(0, index)
+        if self.momentum is not None:
+            self.momentum = self.momentum.index_select(0, index)
+        self.slots = [self.slots[p] for p in positions]
+        self.layers = self._views(self.flat)
+        self._share()
+
+    def flat_gradient(self, grads: list[tuple[torch.Tensor, torch.Tensor]]):
+        """The layers' gradients as one tensor like ``flat``, padding masked."""
+        models = len(self.flat)
+        flat = torch.cat([t.reshape(models, -1) for pair in grads for t in pair], dim=1)
+        return flat if self.mask is None else flat.mul_(self.mask)
+
+    def add_l2_penalty(self, grad, alpha: torch.Tensor, total: torch.Tensor):
+        """:func:`add_l2_penalty` for each network, with its own ``alpha`` and sum
+        of row weights ``total``: add the penalty's gradient to ``grad`` (flat) and
+        return each network's penalty."""
+        factor = (alpha / torch.where(total > 0, total, 1.0)).unsqueeze(1)
+        grad.addcmul_(self.flat, factor * self.penalized)
+        return self.flat.square().mv(self.penalized) * (0.5 * factor.squeeze(1))
+
+    def update(self, grad, lr, momentum, nesterov, active) -> None:
+        """``torch.optim.SGD``'s update (no weight decay, no dampening) of every
+        network from the flat gradient ``grad``, each with its own ``lr`` and
+        ``momentum`` (``[models, 1]``) and ``nesterov`` (``[models, 1]``, or True /
+        False for all); a network that is not ``active`` (``[models, 1]``, or True:
+        all are) keeps its parameters and momentum. The momentum is the gradient
+        at the first step, as in torch."""
+        if self.momentum is None:
+            self.momentum = grad.clone() if active is True else torch.where(active, grad, 0)
+        elif active is True:
+            self.momentum.mul_(momentum).add_(grad)
+        else:
+            self.momentum = torch.where(
+                active, self.momentum * momentum + grad, self.momentum
+            )
+        buffer = self.momentum
+        if nesterov is True:
+            step = grad.addcmul_(momentum, buffer)
+        elif nesterov is False:
+            step = buffer
+        else:
+            step = torch.where(nesterov, grad.addcmul_(momentum, buffer), buffer)
+        if active is True:
+            self.flat.addcmul_(step, lr, value=-1.0)
+        else:
+            self.flat.copy_(torch.where(active, self.flat - lr * step, self.flat))
 
 
 def stacked_loss_and_grads(
-    layers: list[StackedLayer], kind: str, X, y, weight
-) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+    layers: list[StackedLayer], kind: str, X, y, share
+) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
     """:func:`loss_and_grads` for several networks at once, each on its own rows.
 
     ``X`` is ``[models, rows, in]``; ``y`` is ``[models, rows]`` (class indices) or
-    ``[models, rows, outputs]``; ``weight`` is ``[models, rows]``, each row's weight
-    (1 for unweighted rows, 0 for the padding of a network with fewer rows). Each
-    network's loss is the weighted mean of its rows' losses (each the mean over its
-    outputs), as :func:`loss_and_grads` computes it. Returns the losses
-    ``[models]`` (0 for a network without rows), the gradients ``(weight, bias)``
-    of each layer, and each network's sum of row weights. Call it under
+    ``[models, rows, outputs]``; ``share`` is ``[models, rows]``, each row's weight
+    divided by its network's sum of row weights in the batch (0 for the padding of
+    a network with fewer rows). Each network's loss is the weighted mean of its
+    rows' losses (each the mean over its outputs), as :func:`loss_and_grads`
+    computes it. Returns the losses ``[models]`` (0 for a network without rows) and
+    the gradients ``(weight, bias)`` of each layer. Call it under
     ``torch.no_grad()``."""
     inputs, pre_activations = [], []
     a = X
@@ -299,8 +434,6 @@ def stacked_loss_and_grads(
         z = torch.baddbmm(layer.bias.unsqueeze(1), a, layer.weight.transpose(1, 2))
         pre_activations.append(z)
         a = z if layer.activate is None else layer.activate(z)
-    total = weight.sum(dim=1)
-    share = weight / torch.where(total > 0, total, 1.0).unsqueeze(1)
     if kind == "cross_entropy":
         log_p = _log_softmax_rows(a)
         row_loss = -log_p.gather(2, y.unsqueeze(2)).squeeze(2)
@@ -327,7 +460,7 @@ def stacked_loss_and_grads(
         if i > 0:
             # one output: a product of one term, which broadcasting computes faster
             d = d * layer.weight if d.shape[2] == 1 else torch.bmm(d, layer.weight)
-    return loss, grads, total
+    return loss, grads
 
 
 def _stacked_weight_grad(d: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -336,63 +469,8 @@ def _stacked_weight_grad(d: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     transpose of ``x^T d`` (2 to 4 times faster there, as :func:`_weight_grad`)."""
     inputs, outputs = x.shape[2], d.shape[2]
     if inputs <= 16 and outputs >= 2 * inputs and d.device.type == "cpu":
-        return torch.bmm(x.transpose(1, 2), d).transpose(1, 2).contiguous()
+        return torch.bmm(x.transpose(1, 2), d).transpose(1, 2)
     return torch.bmm(d.transpose(1, 2), x)
-
-
-def _per_network(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``values`` (one per network) shaped to broadcast over ``like``'s stacks."""
-    return values.view(-1, *[1] * (like.dim() - 1))
-
-
-def stacked_add_l2_penalty(
-    layers: list[StackedLayer], grads: list, alpha: torch.Tensor, total: torch.Tensor
-) -> torch.Tensor:
-    """:func:`add_l2_penalty` for stacked networks, each with its own ``alpha`` and
-    sum of row weights ``total``; returns each network's penalty."""
-    factor = alpha / torch.where(total > 0, total, 1.0)
-    squares = torch.zeros_like(alpha)
-    for layer, (weight_grad, _) in zip(layers, grads, strict=True):
-        weight_grad.add_(layer.weight * _per_network(factor, layer.weight))
-        squares = squares + layer.weight.square().sum(dim=(1, 2))
-    return squares * (0.5 * factor)
-
-
-def stacked_sgd_update(
-    params: list[torch.Tensor],
-    grads: list[torch.Tensor],
-    buffers: list,
-    lr: torch.Tensor,
-    momentum: torch.Tensor,
-    nesterov: torch.Tensor | bool,
-    active: torch.Tensor | bool,
-) -> None:
-    """``torch.optim.SGD``'s update (no weight decay, no dampening) of stacked
-    networks, each with its own ``lr``, ``momentum`` and ``nesterov`` (tensors, one
-    per network, or True / False for all); a network that is not ``active`` keeps
-    its parameters and momentum (``active=True``: all are). ``buffers`` holds the
-    momentum of each parameter; None before the first step, when it becomes the
-    gradient, as in torch."""
-    for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-        mu = _per_network(momentum, param)
-        act = active if isinstance(active, bool) else _per_network(active, param)
-        if buffers[i] is None:
-            buffers[i] = grad.clone() if active is True else torch.where(act, grad, 0.0)
-        elif active is True:
-            buffers[i].mul_(mu).add_(grad)
-        else:
-            buffers[i] = torch.where(act, buffers[i] * mu + grad, buffers[i])
-        buffer = buffers[i]
-        if nesterov is True:
-            step = grad + mu * buffer
-        elif nesterov is False:
-            step = buffer
-        else:
-            step = torch.where(_per_network(nesterov, param), grad + mu * buffer, buffer)
-        if active is True:
-            param.sub_(_per_network(lr, param) * step)
-        else:
-            param.copy_(torch.where(act, param - _per_network(lr, param) * step, param))
 
 
 # The arguments of torch's functional ``sgd`` that ``sgd_step`` passes.

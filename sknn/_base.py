@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import math
 import threading
 import warnings
@@ -55,10 +56,11 @@ from ._net import (
     TensorNet,
     can_train_side_by_side,
     move_net,
+    plan_side_by_side,
     side_by_side_key,
     train_side_by_side,
 )
-from ._threads import limit_threads, threads_for
+from ._threads import limit_threads, most_threads, threads_for
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
 # negligible, small enough that each layer's activations fit in the CPU's caches
@@ -156,23 +158,26 @@ class SideBySide:
 
     def train(self, quiet: bool = False) -> list:
         """Train the fits handed over, those of one :func:`side_by_side_key` as one
-        computation, and finish each: its fitted attributes and warnings as its own
-        ``fit`` sets them. Returns, for each fit in the order handed over, the
-        exception that ended it (or None) and the warnings its fit raised, which
-        are also raised here unless ``quiet``."""
+        computation (or a few: :func:`~sknn._net.plan_side_by_side`), and finish
+        each: its fitted attributes and warnings as its own ``fit`` sets them.
+        Returns, for each fit in the order handed over, the exception that ended it
+        (or None) and the warnings its fit raised, which are also raised here
+        unless ``quiet``."""
         groups: dict = {}
         for index, (_, run) in enumerate(self.fits):
             groups.setdefault(side_by_side_key(run.net, run.data), []).append(index)
-        errors: list[BaseException | None] = [None] * len(self.fits)
-        caught: list[list] = [[] for _ in self.fits]
+        stacks = []
         for indices in groups.values():
             runs = [self.fits[i][1] for i in indices]
-            work = sum(
-                run.net.predictor()[2] * min(run.net.batch_size, len(run.data))
-                for run in runs
-            )
+            plan = plan_side_by_side([run.net for run in runs], [run.data for run in runs])
+            stacks.extend([indices[k] for k in stack] for stack in plan)
+        errors: list[BaseException | None] = [None] * len(self.fits)
+        caught: list[list] = [[] for _ in self.fits]
+        for indices in stacks:
+            runs = [self.fits[i][1] for i in indices]
             try:
-                with limit_threads(threads_for(work)):
+                # each epoch then runs on these threads or on one, as it times them
+                with limit_threads(most_threads()):
                     train_side_by_side(
                         [run.net for run in runs], [run.data for run in runs]
                     )
@@ -212,13 +217,29 @@ _TRAINED: dict = {}
 _TRAINED_LOCK = threading.Lock()
 
 
+@functools.cache
+def _param_names(cls: type) -> tuple[str, ...]:
+    return tuple(BaseEstimator._get_param_names.__func__(cls))
+
+
+def _fingerprint(value) -> str:
+    """A digest of a fit's data: of a numpy array's dtype, shape and bytes (fast),
+    else joblib's hash of the object (values, types, column names)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+        digest = hashlib.blake2b(repr((value.dtype.str, value.shape)).encode())
+        digest.update(np.ascontiguousarray(value).view(np.uint8).data)
+        return digest.hexdigest()
+    return joblib.hash(value)
+
+
 def fit_key(estimator: BaseSGDNetwork, X, y, sample_weight) -> tuple | None:
     """What identifies a fit: the estimator's class and parameters, and its data
     (values, types, column names); None for sparse data (never trained ahead)."""
     if sparse.issparse(X):
         return None
     params = sorted(estimator.get_params(deep=False).items())
-    return (type(estimator), repr(params), joblib.hash((X, y, sample_weight)))
+    data = tuple(_fingerprint(value) for value in (X, y, sample_weight))
+    return (type(estimator), repr(params), data)
 
 
 def take_trained(estimator: BaseSGDNetwork, X, y, sample_weight) -> bool:
@@ -281,6 +302,13 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
     With scikit-learn 1.9 or later, scikit-learn's callbacks (``set_callbacks``,
     ``sklearn.callback``) see each fit as a task with one subtask per epoch.
     """
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """scikit-learn's list of the constructor's parameters, read from its
+        signature once per class (``get_params`` and ``clone`` ask for it at every
+        call, and a search clones every candidate on every fold)."""
+        return list(_param_names(cls))
 
     _parameter_constraints: dict = {
         "lr": [Interval(Real, 0, None, closed="neither")],

@@ -26,17 +26,22 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import math
 import operator
+import os
+import time
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 from skorch.history import History
+from torch import nn
 
 from ._backprop import (
     SGDStep,
+    StackedParameters,
     add_l2_penalty,
     forward_chain,
     has_step_hooks,
@@ -45,15 +50,12 @@ from ._backprop import (
     loss_and_grads,
     loss_kind,
     sgd_step,
-    stack_chains,
-    stacked_add_l2_penalty,
     stacked_loss_and_grads,
-    stacked_sgd_update,
-    unstack_chains,
 )
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
 from ._modules import build_module
+from ._threads import limit_threads
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 # Values TensorNet keeps between epochs to save work, and leaves out of pickles.
@@ -393,12 +395,14 @@ def can_train_side_by_side(net: TensorNet, data) -> bool:
 
 def side_by_side_key(net: TensorNet, data: TensorData) -> tuple:
     """Nets with equal keys can be trained together by :func:`train_side_by_side`:
-    the same architecture, loss, batch size, device and dtype."""
+    the same kind of module, depth, activations, inputs and outputs, loss, batch
+    size, device and dtype. Their widths may differ (the narrower are padded)."""
     chain, kind = net._chain()
-    shapes = tuple((tuple(layer.weight.shape), type(layer.activation)) for layer in chain)
     return (
         type(net.module_),
-        shapes,
+        tuple(type(layer.activation) for layer in chain),
+        chain[0].weight.shape[1],
+        chain[-1].weight.shape[0],
         kind,
         net.batch_size,
         data.X.device,
@@ -406,6 +410,103 @@ def side_by_side_key(net: TensorNet, data: TensorData) -> tuple:
         data.y.dtype,
         tuple(data.y.shape[1:]),
     )
+
+
+# The fixed cost of one step of a stack of networks (about 30 small operations),
+# as the multiply-adds of the networks' own forward passes that take as long: on
+# the CPU about 0.3 ms against 5 to 10 multiply-adds per ns (measured on 2 x86_64
+# cores, stacks of sums of sigmoids and ReLU networks); on a GPU the launches of
+# those operations against its throughput. Networks of different widths are
+# padded into one stack when the padding costs less than the steps it saves.
+STEP_COST = {"cpu": 3_000_000, "cuda": 1_000_000_000}
+# Of the memory a device has free, the share one stack may take (its epoch's rows
+# for every network, the activations of a step, parameters and momentum).
+MEMORY_SHARE = 0.25
+
+
+def _shapes(net: TensorNet) -> tuple:
+    return tuple(tuple(layer.weight.shape) for layer in net._chain()[0])
+
+
+def _padded_work(shapes: list[tuple], activation_cost: int = 0) -> int:
+    """Multiply-adds of one row through networks padded to the widest of
+    ``shapes``, for each network, counting each hidden unit's activation (and its
+    derivative) as ``activation_cost`` multiply-adds."""
+    layers = list(zip(*shapes, strict=True))  # each layer's (out, in) of every network
+    widest = [(max(o for o, _ in layer), max(i for _, i in layer)) for layer in layers]
+    hidden = sum(out for out, _ in widest[:-1])
+    return len(shapes) * (sum(o * i for o, i in widest) + activation_cost * hidden)
+
+
+# A hidden unit's activation and its derivative, in the multiply-adds that take as
+# long on the CPU (torch's float32 sigmoid takes about 2 ns an element, as long as
+# some 40 multiply-adds of a matrix product; ReLU is a comparison).
+ACTIVATION_COST = {nn.Sigmoid: 40, nn.Hardsigmoid: 4, nn.ReLU: 2}
+
+
+def _free_memory(device: torch.device) -> int:
+    """Bytes free on ``device`` (for the CPU, of the machine's memory)."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not on Linux: assume 4 GiB free
+        return 4 * 2**30
+
+
+def _bytes_per_net(net: TensorNet, data: TensorData) -> int:
+    """Memory one net takes in a stack: its epoch's rows, its momentum, parameters
+    and gradients, and the activations of a step (twice, for the backward pass)."""
+    chain = net._chain()[0]
+    n, features = data.X.shape[0], data.X.shape[1]
+    targets = int(np.prod(data.y.shape[1:], dtype=np.int64))
+    params = sum(layer.weight.numel() + layer.bias.numel() for layer in chain)
+    width = sum(layer.weight.shape[0] for layer in chain)
+    batch = min(net.batch_size, n)
+    item = data.X.element_size()
+    return item * (
+        n * (features + targets + 5) + 5 * params + 4 * batch * (features + width)
+    )
+
+
+def plan_side_by_side(nets: list[TensorNet], datas: list[TensorData]) -> list[list[int]]:
+    """The stacks to train nets of one :func:`side_by_side_key` in: lists of their
+    indices. Nets of one width share a stack; stacks of other widths are merged
+    (the narrower padded) while that saves time by :data:`STEP_COST`; and a stack
+    is split into chunks that fit :data:`MEMORY_SHARE` of the device's free memory.
+    """
+    device = datas[0].X.device
+    by_shape: dict = {}
+    for index, net in enumerate(nets):
+        by_shape.setdefault(_shapes(net), []).append(index)
+    step_cost = STEP_COST.get(device.type, STEP_COST["cpu"])
+    activation = type(nets[0]._chain()[0][0].activation)
+    activation_cost = ACTIVATION_COST.get(activation, 0) if device.type == "cpu" else 0
+
+    def cost(stack: list[int]) -> float:
+        steps = max(
+            nets[i].max_epochs
+            * math.ceil(len(datas[i]) / min(nets[i].batch_size, len(datas[i])))
+            for i in stack
+        )
+        batch = max(min(nets[i].batch_size, len(datas[i])) for i in stack)
+        work = _padded_work([_shapes(nets[i]) for i in stack], activation_cost)
+        return steps * (step_cost + batch * work)
+
+    stacks = [by_shape[s] for s in sorted(by_shape, key=lambda s: sum(o * i for o, i in s))]
+    while len(stacks) > 1:
+        savings = [cost(a) + cost(b) - cost(a + b) for a, b in itertools.pairwise(stacks)]
+        best = int(np.argmax(savings))
+        if savings[best] <= 0:
+            break
+        stacks[best : best + 2] = [stacks[best] + stacks[best + 1]]
+    budget = MEMORY_SHARE * _free_memory(device)
+    chunks = []
+    for stack in stacks:
+        size = max(_bytes_per_net(nets[i], datas[i]) for i in stack)
+        per_chunk = max(1, int(budget // size))
+        chunks.extend(stack[k : k + per_chunk] for k in range(0, len(stack), per_chunk))
+    return chunks
 
 
 def _stack_rows(tensors: list[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
@@ -426,8 +527,8 @@ def _stack_rows(tensors: list[torch.Tensor]) -> tuple[torch.Tensor, list[int]]:
 
 def train_side_by_side(nets: list[TensorNet], datas: list[TensorData]) -> None:
     """Do what ``net.partial_fit(data)`` does for each net, for all of them in one
-    computation: their layers are stacked, and each mini-batch step is one batched
-    product per layer and one update for every net.
+    computation: their layers are stacked (padded to the widest), and each
+    mini-batch step is one batched product per layer and one update for every net.
 
     Each net keeps its own rows, order of mini-batches (its own generator), batch
     count, learning rate, momentum, Nesterov, L2 penalty, ``max_epochs`` and
@@ -437,31 +538,28 @@ def train_side_by_side(nets: list[TensorNet], datas: list[TensorData]) -> None:
     history its own ``partial_fit`` would give, to float32 rounding. The nets must
     share :func:`side_by_side_key` and pass :func:`can_train_side_by_side`.
     """
-    chains = [net._chain()[0] for net in nets]
-    stacked = _Stack(nets, stack_chains(chains))
+    stack = _Stack(nets)
     try:
-        _run_side_by_side(nets, datas, stacked)
+        _run_side_by_side(nets, datas, stack)
     finally:
-        unstack_chains(chains)
+        stack.params.release()
 
 
 class _Stack:
-    """The stacked layers of the nets still training (``slots``: their indices, in
-    stack order) and their momentum; nets that end their training leave it."""
+    """The stacked parameters of the nets still training (their indices in
+    ``params.slots``, in stack order); nets that end their training leave it."""
 
     # the stack is rebuilt without the nets that ended once they are this share
     LEAVE_SHARE = 0.25
 
-    def __init__(self, nets: list[TensorNet], layers) -> None:
+    def __init__(self, nets: list[TensorNet]) -> None:
         self.nets = nets
-        self.layers = layers
-        self.slots = list(range(len(nets)))
-        self.buffers: list = [None] * (2 * len(layers))
+        self.params = StackedParameters([net._chain()[0] for net in nets])
         self.kind = nets[0]._chain()[1]
 
     @property
-    def params(self) -> list[torch.Tensor]:
-        return [t for layer in self.layers for t in (layer.weight, layer.bias)]
+    def slots(self) -> list[int]:
+        return self.params.slots
 
     def keep_momentum(self, position: int) -> None:
         """Give the net at ``position`` its momentum, where its own optimizer keeps
@@ -470,12 +568,13 @@ class _Stack:
         group = net.optimizer_.param_groups[0]
         guard = dict(net.callbacks_).get("non_finite_loss_guard")
         diverged = getattr(guard, "diverged_epoch_", None) is not None
-        if group["momentum"] == 0 or self.buffers[0] is None or diverged:
+        buffers = self.params.own_momentum(position)
+        if group["momentum"] == 0 or buffers is None or diverged:
             return
         chain = net._chain()[0]
         own = [t for layer in chain for t in (layer.weight, layer.bias)]
-        for param, buffer in zip(own, self.buffers, strict=True):
-            net.optimizer_.state[param]["momentum_buffer"] = buffer[position].clone()
+        for param, buffer in zip(own, buffers, strict=True):
+            net.optimizer_.state[param]["momentum_buffer"] = buffer
 
     def drop(self, running: list[bool]) -> bool:
         """Rebuild the stack without the nets that ended, once they are
@@ -487,33 +586,48 @@ class _Stack:
             return False
         for position in ended:
             self.keep_momentum(position)
-            for layer in self.nets[self.slots[position]]._chain()[0]:
-                layer.weight.data = layer.weight.data.clone()
-                layer.bias.data = layer.bias.data.clone()
-        kept = [p for p in range(len(self.slots)) if running[self.slots[p]]]
-        index = torch.tensor(kept, device=self.layers[0].weight.device)
-        self.layers = [
-            layer._replace(
-                weight=layer.weight.index_select(0, index),
-                bias=layer.bias.index_select(0, index),
-            )
-            for layer in self.layers
-        ]
-        self.buffers = [
-            None if buffer is None else buffer.index_select(0, index)
-            for buffer in self.buffers
-        ]
-        self.slots = [self.slots[p] for p in kept]
-        for position, i in enumerate(self.slots):
-            chain = self.nets[i]._chain()[0]
-            for layer, stacked in zip(chain, self.layers, strict=True):
-                layer.weight.data = stacked.weight[position]
-                layer.bias.data = stacked.bias[position]
+        self.params.release(ended)
+        self.params.keep([p for p in range(len(self.slots)) if running[self.slots[p]]])
         return True
 
 
+class _ThreadChoice:
+    """How many threads each epoch of a stack trains on (CPU): all that torch may
+    use, or one, whichever the last epochs on each ran faster, per step and net.
+
+    A stack's operations are large enough that more threads pay on a quiet machine
+    (2 threads: 1.3 to 1.5 times faster on 2 cores), but when another process keeps
+    a core busy, each parallel region waits for a thread that is not scheduled and
+    a step takes up to ten times longer than on one thread. Neither can be known
+    ahead, so both are timed: the first two epochs try each, and every
+    :attr:`PROBE_EVERY` epochs the other is tried again."""
+
+    PROBE_EVERY = 16
+
+    def __init__(self, device: torch.device) -> None:
+        most = torch.get_num_threads() if device.type == "cpu" else 1
+        self.options = [most, 1] if most > 1 else [1]
+        self.seconds: dict[int, float] = {}
+        self.epoch = 0
+
+    def next(self) -> int:
+        """The threads for the next epoch."""
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        if len(self.options) == 1:
+            return 1
+        if epoch < 2:
+            return self.options[epoch]
+        best = min(self.options, key=self.seconds.__getitem__)
+        other = self.options[1] if best == self.options[0] else self.options[0]
+        return other if epoch % self.PROBE_EVERY == 0 else best
+
+    def record(self, threads: int, seconds: float) -> None:
+        """The seconds per step and net of an epoch run on ``threads``."""
+        self.seconds[threads] = seconds
+
+
 def _run_side_by_side(nets, datas, stack: _Stack) -> None:
-    device = stack.layers[0].weight.device
+    device = stack.params.flat.device
     X_all, x_start = _stack_rows([data.X for data in datas])
     y_all, y_start = _stack_rows([data.y for data in datas])
     weights = [
@@ -539,7 +653,7 @@ def _run_side_by_side(nets, datas, stack: _Stack) -> None:
     groups = [net.optimizer_.param_groups[0] for net in nets]
 
     def per_net(values, dtype=torch.float32):
-        return torch.tensor(values, dtype=dtype, device=device)
+        return torch.tensor(values, dtype=dtype, device=device).unsqueeze(1)
 
     def settings():
         """The per-net settings of the nets in the stack, in its order."""
@@ -547,10 +661,11 @@ def _run_side_by_side(nets, datas, stack: _Stack) -> None:
         return (
             per_net([groups[i]["momentum"] for i in stack.slots]),
             uses[0] if len(set(uses)) == 1 else per_net(uses, torch.bool),
-            per_net([float(nets[i].alpha) for i in stack.slots]),
+            per_net([float(nets[i].alpha) for i in stack.slots]).squeeze(1),
         )
 
     momentum, nesterov, alpha = settings()
+    choice = _ThreadChoice(device)
     layout: list = [None, None, None]  # kept while the nets training stay the same
     epochs_left = [net.max_epochs for net in nets]
     running = [True] * len(nets)
@@ -602,37 +717,48 @@ def _run_side_by_side(nets, datas, stack: _Stack) -> None:
         rows[:, positions] = (orders.unsqueeze(1) + starts).t()
         present = torch.zeros(count * total_columns, dtype=torch.bool)
         present[positions] = True
-        x_rows, y_rows, w_rows = (r.view(count, total_columns) for r in rows)
-        present = present.view(count, total_columns)
-        X_epoch = X_all.index_select(0, x_rows.view(-1).to(device))
+        x_rows, y_rows, w_rows = (r.view(count, total_columns).to(device) for r in rows)
+        X_epoch = X_all.index_select(0, x_rows.view(-1))
         X_epoch = X_epoch.view(count, total_columns, *X_all.shape[1:])
-        y_epoch = y_all.index_select(0, y_rows.view(-1).to(device))
+        y_epoch = y_all.index_select(0, y_rows.view(-1))
         y_epoch = y_epoch.view(count, total_columns, *y_all.shape[1:])
-        row_weight = w_all[w_rows.to(device)] * present.to(device)
+        # each row's share of its batch's weight, and each batch's sum of weights
+        row_weight = w_all[w_rows] * present.view(count, total_columns).to(device)
+        row_weight = row_weight.view(count, batches, width)
+        totals = row_weight.sum(dim=2)
+        share = (row_weight / torch.where(totals > 0, totals, 1.0).unsqueeze(2)).view(
+            count, total_columns
+        )
         # whether every net in the stack has a batch at a step (known here, without
         # a device synchronisation)
         everyone = [
             len(active_nets) == count and all(steps[i] > step for i in slots)
             for step in range(batches)
         ]
+        actives = (totals > 0).unsqueeze(2)
         lr = per_net([groups[i]["lr"] for i in slots])
         penalized = bool((alpha > 0).any())
         losses = []
-        for step in range(batches):
-            cols = slice(step * width, (step + 1) * width)
-            weight = row_weight[:, cols]
-            loss, grads, total = stacked_loss_and_grads(
-                stack.layers, stack.kind, X_epoch[:, cols], y_epoch[:, cols], weight
-            )
-            if penalized:
-                loss = loss + stacked_add_l2_penalty(stack.layers, grads, alpha, total)
-            losses.append(loss)
-            flat = [t for pair in grads for t in pair]
-            active = True if everyone[step] else total > 0
-            stacked_sgd_update(
-                stack.params, flat, stack.buffers, lr, momentum, nesterov, active
-            )
-        epoch_losses = torch.stack(losses).t().tolist()
+        threads = choice.next()
+        started = time.perf_counter()
+        with limit_threads(threads):
+            for step in range(batches):
+                cols = slice(step * width, (step + 1) * width)
+                loss, grads = stacked_loss_and_grads(
+                    stack.params.layers,
+                    stack.kind,
+                    X_epoch[:, cols],
+                    y_epoch[:, cols],
+                    share[:, cols],
+                )
+                grad = stack.params.flat_gradient(grads)
+                if penalized:
+                    loss = loss + stack.params.add_l2_penalty(grad, alpha, totals[:, step])
+                losses.append(loss)
+                active = True if everyone[step] else actives[:, step]
+                stack.params.update(grad, lr, momentum, nesterov, active)
+            epoch_losses = torch.stack(losses).t().tolist()  # waits for the device
+        choice.record(threads, (time.perf_counter() - started) / (batches * count))
         for p in active_nets:
             i = slots[p]
             n, batches, size = sizes[i], steps[i], batch_sizes[i]

@@ -52,10 +52,14 @@ def threads_for(multiply_adds: int) -> int:
     """The threads for work whose forward pass over a batch takes
     ``multiply_adds``: 1 below :data:`SINGLE_THREAD_BELOW`, else torch's setting
     capped at the available cores."""
-    current = torch.get_num_threads()
     if multiply_adds < SINGLE_THREAD_BELOW:
         return 1
-    return max(1, min(current, available_cores()))
+    return most_threads()
+
+
+def most_threads() -> int:
+    """torch's setting capped at the available cores: the most threads sknn uses."""
+    return max(1, min(torch.get_num_threads(), available_cores()))
 
 
 @contextmanager

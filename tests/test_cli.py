@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -18,6 +19,17 @@ def test_quick_demo_saves_models_and_figures(tmp_path, capsys):
     ):
         assert name in out
     assert out.count("reloaded, it predicts the same") == 2
+    assert "[6/6] Saving the best models" in out
+    # sknn's GridSearchCV timed against scikit-learn's on the same grid
+    assert "Trained 4 of 4 fits side by side" in out
+    comparison = re.search(
+        r"GridSearchCV\.fit took \d+\.\d s with sknn's, \d+\.\d s with "
+        r"scikit-learn's: sknn's was (only )?\d+\.\dx (faster|as fast) \(4 fits, "
+        r"n_jobs=1; both include scoring every fit and the refit; after a warm-up "
+        r"fit\); same best parameters: yes\n",
+        out,
+    )
+    assert comparison is not None, out
     saved = {path.name for path in (tmp_path / "run").iterdir()}
     assert saved == {
         "sigmoid_regressor.joblib",

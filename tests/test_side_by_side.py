@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
 from sklearn.preprocessing import StandardScaler
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, SigmoidRegressor, _base, _net
 from sknn._base import NotTrainedTogether, side_by_side
 from sknn._net import _Stack
 
@@ -173,6 +173,127 @@ def test_multilabel_classifiers():
     alone, together = fit_both(*zip(*pairs, strict=True), X.astype(float), Y)
     for a, t in zip(alone, together, strict=True):
         assert_same_fit(a, t, X.astype(float))
+
+
+def stacks_trained(monkeypatch) -> list[int]:
+    """The number of nets in each stack trained from now on."""
+    sizes = []
+    train = _net.train_side_by_side
+
+    def counted(nets, datas):
+        sizes.append(len(nets))
+        return train(nets, datas)
+
+    monkeypatch.setattr(_base, "train_side_by_side", counted)
+    return sizes
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_networks_of_other_widths_are_padded_into_one_stack(kind, monkeypatch):
+    monkeypatch.setitem(_net.STEP_COST, "cpu", 10**12)  # always worth one stack
+    sizes = stacks_trained(monkeypatch)
+    if kind == "regressor":
+        X, y = diabetes()
+        estimators = [
+            SigmoidRegressor(
+                n_sigmoids=n,
+                activation=activation,
+                lr=0.05,
+                alpha=alpha,
+                random_state=0,
+                max_epochs=15,
+                batch_size=64,
+            )
+            for n in (2, 7, 20)
+            for activation in ("sigmoid", "relu")
+            for alpha in (0.0, 0.01)
+        ]
+    else:
+        X, y = iris()
+        estimators = [
+            ReLUMLPClassifier(
+                hidden,
+                lr=0.05,
+                alpha=0.1,
+                momentum=momentum,
+                early_stopping=True,
+                random_state=1,
+                max_epochs=15,
+            )
+            for hidden in ((3, 9), (12, 4), (16, 16))
+            for momentum in (0.0, 0.9)
+        ]
+    folds = [np.arange(0, len(y), 2), np.arange(0, len(y) - 20)]
+    pairs = [(e, rows) for e in estimators for rows in folds]
+    alone, together = fit_both(*zip(*pairs, strict=True), X, y)
+    for a, t in zip(alone, together, strict=True):
+        assert_same_fit(a, t, X)
+        for p, q in zip(a.module_.parameters(), t.module_.parameters(), strict=True):
+            assert p.shape == q.shape and q.is_contiguous()
+    # one stack per activation: the widths share it
+    assert sorted(sizes) == ([12, 12] if kind == "regressor" else [12])
+
+
+def test_narrow_networks_are_not_padded_when_it_costs_more(monkeypatch):
+    sizes = stacks_trained(monkeypatch)
+    X, y = diabetes()
+    estimators = [
+        SigmoidRegressor(n_sigmoids=n, random_state=0, max_epochs=2) for n in (2, 400)
+    ]
+    fit_both(estimators, [np.arange(len(y))] * 2, X, y)
+    assert sizes == [1, 1]
+
+
+def test_a_stack_larger_than_memory_allows_is_split(monkeypatch):
+    X, y = diabetes()
+    estimators = [
+        SigmoidRegressor(n_sigmoids=6, lr=lr, random_state=0, max_epochs=10)
+        for lr in (0.01, 0.02, 0.05, 0.1, 0.2)
+    ]
+    # room for two of these nets at a time
+    per_net = 4 * (len(y) * (X.shape[1] + 6) + 5 * 80 + 4 * 200 * (X.shape[1] + 7))
+    monkeypatch.setattr(
+        _net, "_free_memory", lambda device: 2.5 * per_net / _net.MEMORY_SHARE
+    )
+    sizes = stacks_trained(monkeypatch)
+    alone, together = fit_both(estimators, [np.arange(len(y))] * 5, X, y)
+    assert sizes == [2, 2, 1]
+    for a, t in zip(alone, together, strict=True):
+        assert_same_fit(a, t, X)
+
+
+def test_epochs_try_one_thread_and_all_and_keep_the_faster(monkeypatch):
+    X, y = diabetes()
+    chosen, during = [], []
+    record = _net._ThreadChoice.record
+    step = _net.stacked_loss_and_grads
+
+    def recorded(choice, threads, seconds):
+        chosen.append(threads)
+        # one thread looks faster: the epochs after the first two keep to it
+        return record(choice, threads, seconds * (10 if threads > 1 else 1))
+
+    def counted(*args):
+        during.append(torch.get_num_threads())
+        return step(*args)
+
+    monkeypatch.setattr(_net._ThreadChoice, "record", recorded)
+    monkeypatch.setattr(_net, "stacked_loss_and_grads", counted)
+    monkeypatch.setattr(_base, "most_threads", lambda: 2)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        estimators = [
+            SigmoidRegressor(lr=lr, random_state=0, max_epochs=20) for lr in (0.01, 0.1)
+        ]
+        fit_both(estimators, [np.arange(len(y))] * 2, X, y)
+        assert torch.get_num_threads() == 2  # put back
+    finally:
+        torch.set_num_threads(before)
+    assert chosen[:2] == [2, 1]
+    assert chosen[2:16] == [1] * 14 and chosen[16] == 2  # tried again
+    steps = len(during) // len(chosen)  # the mini-batches of an epoch
+    assert during == [threads for threads in chosen for _ in range(steps)]
 
 
 def test_a_diverging_fit_stops_alone_and_warns():
