@@ -6,6 +6,8 @@ section of the report. Each grid is searched three ways, with ``n_jobs=1``:
 
 * ``sknn``: ``sknn.model_selection.GridSearchCV`` over the sknn estimator (its fits
   trained side by side);
+* ``sknn_busy``: the same while another process keeps one core busy (started and
+  stopped here, by its process id);
 * ``sklearn_over_sknn``: scikit-learn's ``GridSearchCV`` over the same estimator;
 * ``sklearn_over_mlp``: scikit-learn's ``GridSearchCV`` over scikit-learn's MLP with
   the same network, SGD settings, epochs and grid.
@@ -31,7 +33,7 @@ _MLP_NAMES = {
     "lr": "learning_rate_init",
     "alpha": "alpha",
 }
-JOBS = ("sknn", "sklearn_over_sknn", "sklearn_over_mlp")
+JOBS = ("sknn", "sknn_busy", "sklearn_over_sknn", "sklearn_over_mlp")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,22 @@ SEARCH_CONFIGS = [
         60,
     ),
 ]
+# a grid of 500 models: 100 candidates x 5 folds (sknn's time, in fits per second)
+SEARCH_CONFIGS.append(
+    SearchConfig(
+        "sum of sigmoids, diabetes: 4 widths x 5 lr x 5 alpha, 5 folds (500 fits)",
+        "diabetes",
+        "regressor",
+        {
+            "n_sigmoids": [3, 10, 30, 100],
+            "lr": [0.003, 0.01, 0.03, 0.1, 0.3],
+            "alpha": [0.0, 1e-4, 1e-3, 1e-2, 1e-1],
+        },
+        5,
+        32,
+        100,
+    )
+)
 SMOKE_CONFIGS = [
     SearchConfig(
         "smoke: iris, 2 lr, 2 folds", "iris", "classifier", {"lr": [0.01, 0.1]}, 2, 50, 3
@@ -118,7 +136,7 @@ def _search(config: SearchConfig, job: str, device: str):
         return SklearnSearch(estimator, grid, cv=config.folds), grid
     cls = ReLUMLPClassifier if config.kind == "classifier" else SigmoidRegressor
     estimator = cls(max_epochs=config.epochs, device=device, **common)
-    search = GridSearchCV if job == "sknn" else SklearnSearch
+    search = SklearnSearch if job == "sklearn_over_sknn" else GridSearchCV
     return search(estimator, config.grid, cv=config.folds), config.grid
 
 
@@ -136,6 +154,7 @@ def search_seconds(config: SearchConfig, job: str, device: str) -> dict:
         best["n_sigmoids"] = best["n_sigmoids"][0]
     return {
         "seconds": seconds,
+        "fits": len(search.cv_results_["params"]) * search.n_splits_,
         "best_params": {key: repr(value) for key, value in best.items()},
         "best_score": float(search.best_score_),
     }
@@ -156,7 +175,15 @@ def run_section(smoke: bool = False, device: str = "cpu") -> list[dict]:
         row = {"config": asdict(config)}
         for job in JOBS:
             print(f"search: {config.name}: {job} ...", flush=True)
-            row[job] = _job(json.dumps(asdict(config)), job, device)
+            load = None
+            if job == "sknn_busy":  # another process keeping one core busy
+                load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            try:
+                row[job] = _job(json.dumps(asdict(config)), job, device)
+            finally:
+                if load is not None:
+                    load.kill()
+                    load.wait()
         rows.append(row)
     return rows
 

@@ -19,18 +19,22 @@ way a fit went, beyond float32 rounding.
 from __future__ import annotations
 
 import copy
+import itertools
 import time
+import warnings
 from numbers import Integral
 
 import numpy as np
-from joblib import parallel_config
+from joblib import effective_n_jobs, parallel_config
 from scipy import sparse
 from sklearn import model_selection as sk
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.validation import indexable
+from sklearn.utils._metadata_requests import _routing_enabled
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_method_params, indexable
 
 from ._base import _TRAINED, _TRAINED_LOCK, BaseSGDNetwork, fit_key, side_by_side
 
@@ -108,19 +112,43 @@ class _SideBySideSearch:
             return None
         return cv
 
+    def _fit_params(self, params: dict, name: str | None) -> dict | None:
+        """The fit parameters the search gives the final step, by the name it
+        takes them with (``sample_weight`` only), or None when the search has fit
+        parameters the fits trained ahead would not see as it passes them."""
+        given = {key: value for key, value in params.items() if key != "groups"}
+        if given and _routing_enabled():
+            return None  # routed by each step's requests: scikit-learn's path
+        own = "sample_weight" if name is None else f"{name}__sample_weight"
+        if set(given) - {own}:
+            return None
+        return {"sample_weight": given[own]} if own in given else {}
+
+    def _none_ahead(self, reason: str) -> None:
+        if self.verbose > 0:
+            print(
+                f"Trained no fits side by side ({reason}); scikit-learn's search runs them."
+            )
+
     def _train_ahead(self, X, y, params, keys: list) -> None:
         """Train the fits the search will make side by side, and leave each in
         :data:`sknn._base._TRAINED` for the search's fit to take (its key added to
         ``keys`` as soon as it is there)."""
         final, name = self._final_step()
-        if final is None or set(params) - {"groups"} or sparse.issparse(X):
-            return
+        if final is None:
+            return self._none_ahead("the last step is not an sknn estimator")
+        if sparse.issparse(X):
+            return self._none_ahead("sparse X is trained one fit at a time")
+        fit_params = self._fit_params(params, name)
+        if fit_params is None:
+            return self._none_ahead("fit parameters other than sample_weight")
         if getattr(self, "_skl_callbacks", None):
-            return  # scikit-learn's callbacks see each fit as the search makes it
+            # scikit-learn's callbacks see each fit as the search makes it
+            return self._none_ahead("the search has scikit-learn callbacks")
         X, y = indexable(X, y)
         cv = self._splitter(y)
         if cv is None:
-            return
+            return self._none_ahead("the splitter's folds are drawn afresh at each call")
         groups = params.get("groups")
         # on copies, so that a random state the splitter holds is left as it is
         splits = list(copy.deepcopy(cv).split(X, y, groups))
@@ -129,54 +157,62 @@ class _SideBySideSearch:
             np.array_equal(a, c) and np.array_equal(b, d)
             for (a, b), (c, d) in zip(splits, again, strict=True)
         ):
-            return  # the search would draw other folds
+            return self._none_ahead("the splitter's folds are drawn afresh at each call")
         candidates = self._candidates()
         prefix = "" if name is None else f"{name}__"
         started = time.perf_counter()
-        jobs = []  # (candidate, split, estimator, its key)
-        with side_by_side(only=True) as together:
-            for split, (train, _) in enumerate(splits):
-                X_train = _safe_indexing(X, train)
-                y_train = None if y is None else _safe_indexing(y, train)
-                prepared: dict = {}
-                for index, candidate in enumerate(candidates):
-                    own = {
-                        key[len(prefix) :]: value
-                        for key, value in candidate.items()
-                        if key.startswith(prefix)
-                    }
-                    other = {
-                        key: value
-                        for key, value in candidate.items()
-                        if not key.startswith(prefix)
-                    }
-                    if name is None and other:
-                        continue
-                    try:
-                        X_fit, X_given = self._prepared(X_train, y_train, other, prepared)
-                        estimator = clone(final).set_params(**own)
-                        key = fit_key(estimator, X_given, y_train, None)
-                        estimator.fit(X_fit, y_train)
-                    except Exception:  # noqa: BLE001 - the search trains it, or reports it
-                        continue
-                    jobs.append((index, split, estimator, key))
-        results = together.train(quiet=True) if together.fits else []
+        tasks = []  # (candidate, split, key, estimator, X, y, sample weight)
+        for split, (train, _) in enumerate(splits):
+            X_train = _safe_indexing(X, train)
+            y_train = None if y is None else _safe_indexing(y, train)
+            weight = _check_method_params(X, fit_params, train).get("sample_weight")
+            prepared: dict = {}
+            for index, candidate in enumerate(candidates):
+                own = {
+                    key[len(prefix) :]: value
+                    for key, value in candidate.items()
+                    if key.startswith(prefix)
+                }
+                other = {
+                    key: value
+                    for key, value in candidate.items()
+                    if not key.startswith(prefix)
+                }
+                if name is None and other:
+                    continue
+                try:
+                    X_fit, X_given = self._prepared(X_train, y_train, other, prepared)
+                    estimator = clone(final).set_params(**own)
+                    key = fit_key(estimator, X_given, y_train, weight)
+                except Exception:  # noqa: BLE001 - the search fits it, or reports it
+                    continue
+                tasks.append((index, split, key, estimator, X_fit, y_train, weight))
+        chunks = _chunks(tasks, effective_n_jobs(self.n_jobs))
+        if len(chunks) > 1:
+            trained = Parallel(n_jobs=self.n_jobs)(
+                delayed(_train_together)([task[3:] for task in chunk]) for chunk in chunks
+            )
+        else:
+            trained = [_train_together([task[3:] for task in chunk]) for chunk in chunks]
         seconds = time.perf_counter() - started
-        share = seconds / max(len(jobs), 1)
+        results = [result for chunk in trained for result in chunk]
+        share = seconds / max(len(tasks), 1)
         with _TRAINED_LOCK:
-            for (index, split, estimator, key), (error, caught) in zip(
-                jobs, results, strict=True
+            for (index, split, key, *_), (estimator, caught) in zip(
+                [task for chunk in chunks for task in chunk], results, strict=True
             ):
-                if error is not None:
+                if estimator is None:
                     continue  # the search trains it again and reports the error
                 record = {"share": share, "taken": False}
+                caught = [warnings.WarningMessage(*warning) for warning in caught]
                 _TRAINED[key] = (estimator, caught, record)
                 keys.append(key)
                 self._ahead[(index, split)] = record
         if self.verbose > 0:
+            where = f" in {len(chunks)} parallel jobs" if len(chunks) > 1 else ""
             print(
                 f"Trained {len(keys)} of {len(candidates) * len(splits)} fits side by "
-                f"side in {seconds:.2f} s; scikit-learn's search runs the others."
+                f"side{where} in {seconds:.2f} s; scikit-learn's search runs the others."
             )
 
     def _prepared(self, X_train, y_train, other: dict, prepared: dict):
@@ -204,6 +240,62 @@ class _SideBySideSearch:
             if record is not None and record["taken"] and "fit_time" in result:
                 result["fit_time"] += record["share"]  # its share of the training
         return super()._format_results(candidate_params, n_splits, out, more_results)
+
+
+def _signature(estimator) -> tuple:
+    """What decides, before training, which stack a fit can join: fits with equal
+    signatures are kept in one job's chunk."""
+    params = estimator.get_params(deep=False)
+    hidden = params.get("hidden_layer_sizes")
+    depth = None if hidden is None else len(np.atleast_1d(hidden))
+    return tuple(
+        repr(value)
+        for value in (
+            type(estimator).__name__,
+            depth,
+            params.get("activation"),
+            params.get("batch_size"),
+            params.get("optimizer"),
+            params.get("device"),
+        )
+    )
+
+
+def _chunks(tasks: list, jobs: int) -> list[list]:
+    """``tasks`` in at most ``jobs`` chunks of about equal numbers of fits, each
+    fit next to those it can be stacked with."""
+    if not tasks:
+        return []
+    ordered = sorted(tasks, key=lambda task: _signature(task[3]))
+    count = min(max(jobs, 1), len(ordered))
+    bounds = np.linspace(0, len(ordered), count + 1).round().astype(int)
+    return [ordered[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _train_together(fits: list) -> list:
+    """Train ``fits`` (estimator, X, y, sample weight) side by side, where they run:
+    in this process or in a joblib worker. Returns, for each, the fitted estimator
+    (None if it failed: the search fits it again and reports the error) and the
+    warnings its fit raised, as plain tuples that pickle."""
+    placed = []
+    with side_by_side(only=True) as together:
+        for estimator, X, y, weight in fits:
+            try:
+                estimator.fit(X, y, sample_weight=weight)
+            except Exception:  # noqa: BLE001 - the search fits it, or reports it
+                placed.append(False)
+                continue
+            placed.append(True)
+    results = iter(together.train(quiet=True) if together.fits else [])
+    out = []
+    for (estimator, *_), was_placed in zip(fits, placed, strict=True):
+        if not was_placed:
+            out.append((None, []))
+            continue
+        error, caught = next(results)
+        caught = [(w.message, w.category, w.filename, w.lineno) for w in caught]
+        out.append((None, []) if error is not None else (estimator, caught))
+    return out
 
 
 class GridSearchCV(_SideBySideSearch, sk.GridSearchCV):

@@ -1,11 +1,15 @@
 """sknn.model_selection: scikit-learn's searches, with the networks trained side by
 side first."""
 
+import re
+
 import numpy as np
 import pytest
+import sklearn
+from scipy import sparse
 from scipy.stats import loguniform
 from sklearn import model_selection as sk
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
 from sklearn.exceptions import FitFailedWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -185,3 +189,93 @@ def test_callbacks_of_the_search_see_every_fit():
         search(estimator, {"lr": [0.01, 0.05]}, cv=3).set_callbacks(count).fit(X, y)
         counts.append(count.begun)
     assert counts[0] == counts[1] > 6
+
+
+def trained_together(capsys) -> tuple[int, int]:
+    """The fits trained side by side and all fits, as ``verbose`` reported them
+    (None: it said why it trained none)."""
+    out = capsys.readouterr().out
+    found = re.search(r"Trained (\d+) of (\d+) fits side by side", out)
+    if found is None:
+        assert re.search(r"Trained no fits side by side \(.+\)", out)
+        return 0, None
+    return int(found[1]), int(found[2])
+
+
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_sample_weights_are_trained_together(in_pipeline, capsys):
+    estimator, grid, X, y = regression_search()
+    weight = np.random.RandomState(0).randint(0, 4, len(y)).astype(float)
+    if in_pipeline:
+        params = {"sigmoidregressor__sample_weight": weight}
+        grid = {key: grid[key] for key in list(grid)[:2]}
+    else:
+        estimator = estimator[-1]
+        params = {"sample_weight": weight}
+        grid = {key.split("__")[1]: value for key, value in list(grid.items())[:2]}
+    theirs = sk.GridSearchCV(estimator, grid, cv=3).fit(X, y, **params)
+    ours = ms.GridSearchCV(estimator, grid, cv=3, verbose=1).fit(X, y, **params)
+    assert trained_together(capsys) == (12, 12)
+    assert_same_search(ours, theirs)
+    # the weights change what is learnt: unweighted fits are other fits
+    unweighted = ms.GridSearchCV(estimator, grid, cv=3).fit(X, y)
+    assert not np.allclose(
+        unweighted.cv_results_["mean_test_score"], ours.cv_results_["mean_test_score"]
+    )
+
+
+def test_routed_fit_parameters_go_through_scikit_learns_path(capsys):
+    estimator, grid, X, y = regression_search()
+    weight = np.random.RandomState(0).rand(len(y))
+    grid = {"sigmoidregressor__lr": [0.003, 0.03]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimator[0].set_fit_request(sample_weight=False)
+        estimator[-1].set_fit_request(sample_weight=True).set_score_request(
+            sample_weight=True
+        )
+        theirs = sk.GridSearchCV(estimator, grid, cv=2).fit(X, y, sample_weight=weight)
+        ours = ms.GridSearchCV(estimator, grid, cv=2, verbose=1)
+        ours.fit(X, y, sample_weight=weight)
+    assert trained_together(capsys) == (0, None)
+    assert_same_search(ours, theirs)
+
+
+@pytest.mark.parametrize("target", ["multi-output", "multilabel", "sparse"])
+def test_other_targets_and_inputs_match_scikit_learns_search(target, capsys):
+    if target == "multi-output":
+        X, Y = make_regression(200, 5, n_targets=3, noise=5, random_state=0)
+        estimator = SigmoidRegressor(max_epochs=15, random_state=0)
+        grid = {"n_sigmoids": [3, 9], "alpha": [0.0, 0.01]}
+    else:
+        X, Y = make_multilabel_classification(200, 8, n_classes=3, random_state=0)
+        X = X.astype(float)
+        estimator = ReLUMLPClassifier(max_epochs=15, random_state=0)
+        grid = {"hidden_layer_sizes": [(4,), (12,)], "lr": [0.01, 0.1]}
+    if target == "sparse":
+        X, Y = sparse.csr_matrix(X), Y[:, 0]
+    theirs = sk.GridSearchCV(estimator, grid, cv=3).fit(X, Y)
+    ours = ms.GridSearchCV(estimator, grid, cv=3, verbose=1).fit(X, Y)
+    expected = (0, None) if target == "sparse" else (12, 12)  # sparse: one by one
+    assert trained_together(capsys) == expected
+    assert_same_search(ours, theirs)
+
+
+def test_a_search_on_a_dask_cluster(capsys):
+    distributed = pytest.importorskip("distributed")
+    joblib = pytest.importorskip("joblib")
+    estimator, grid, X, y = classification_search()
+    theirs = sk.GridSearchCV(estimator, grid, cv=3).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with distributed.get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
+            ours = ms.GridSearchCV(estimator, grid, cv=3, n_jobs=2, verbose=1).fit(X, y)
+        threads = client.run(lambda: __import__("torch").get_num_threads())
+    assert "in 2 parallel jobs" in capsys.readouterr().out
+    assert len(tasks.data) >= 2  # the fits were trained on the cluster's workers
+    assert set(threads.values()) == {1}  # a worker's thread each, left as it was
+    assert_same_search(ours, theirs)
+    assert _base._TRAINED == {}
