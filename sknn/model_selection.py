@@ -67,6 +67,10 @@ class _SideBySideSearch:
         self : object
             The fitted search.
         """
+        # refuse bad parameters as scikit-learn's search does, before training
+        self._validate_params()
+        if hasattr(self, "_get_scorers"):
+            self._get_scorers()  # the scoring and, with several metrics, the refit
         self._ahead = {}
         keys: list = []
         try:

@@ -279,3 +279,62 @@ def test_a_search_on_a_dask_cluster(capsys):
     assert set(threads.values()) == {1}  # a worker's thread each, left as it was
     assert_same_search(ours, theirs)
     assert _base._TRAINED == {}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cv": "five"},
+        {"n_jobs": "two"},
+        {"scoring": "no such score"},
+        {"scoring": ["accuracy", "f1_macro"], "refit": "no such metric"},
+        {"param_grid": {"lr": 0.1}},
+        {"param_grid": {"no_such_parameter": [1]}},
+        {"error_score": "raise", "X": "with NaN"},
+        {"error_score": "raise", "X": "a row short"},
+    ],
+    ids=lambda params: "-".join(map(str, params)),
+)
+def test_bad_input_is_refused_as_scikit_learn_refuses_it(params):
+    estimator, _, X, y = classification_search()
+    params = {"param_grid": {"lr": [0.01, 0.1]}, **params}
+    data = params.pop("X", None)
+    if data == "with NaN":
+        X = np.where(X > 1.5, np.nan, X)
+    elif data == "a row short":
+        X = X[:-1]
+    errors = []
+    for search in (sk.GridSearchCV, ms.GridSearchCV):
+        with pytest.raises(Exception) as caught:
+            search(estimator, **params).fit(X, y)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+    assert _base._TRAINED == {}
+
+
+def test_several_metrics_callable_scoring_and_refit():
+    estimator, grid, X, y = regression_search()
+    grid = {key: grid[key] for key in list(grid)[:2]}
+
+    def neg_max_error(model, X, y):
+        return -np.abs(model.predict(X) - y).max()
+
+    def simplest_within_a_tenth(results):
+        scores = results["mean_test_r2"]
+        return int(np.flatnonzero(scores >= scores.max() - 0.1)[0])
+
+    for scoring, refit in (
+        ({"r2": "r2", "max": neg_max_error}, simplest_within_a_tenth),
+        ({"r2": "r2", "max": neg_max_error}, "max"),
+        (neg_max_error, True),
+    ):
+        kwargs = dict(cv=3, scoring=scoring, refit=refit, return_train_score=True)
+        theirs = sk.GridSearchCV(estimator, grid, **kwargs).fit(X, y)
+        ours = ms.GridSearchCV(estimator, grid, **kwargs).fit(X, y)
+        assert_same_search(ours, theirs)
+        assert ours.n_splits_ == theirs.n_splits_ == 3
+        if isinstance(scoring, dict):
+            assert set(ours.scorer_) == set(theirs.scorer_) == {"r2", "max"}
+        assert hasattr(ours, "best_score_") == hasattr(theirs, "best_score_")
+        if hasattr(theirs, "best_score_"):  # not with a callable refit
+            np.testing.assert_allclose(ours.best_score_, theirs.best_score_, atol=1e-4)

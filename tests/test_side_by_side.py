@@ -362,3 +362,27 @@ def test_other_fits_train_at_once(estimator, data, capsys):
     assert estimator.n_iter_ == 2
     with side_by_side(only=True), pytest.raises(NotTrainedTogether):
         clone(estimator).fit(X, y)
+
+
+def test_the_threads_an_epoch_runs_on_do_not_change_the_result(monkeypatch):
+    """Each network's batched product is computed by one thread, so a stack trains
+    to the same bits whichever number of threads its epochs chose."""
+    X, y = iris()
+    estimators = [
+        ReLUMLPClassifier((64,), lr=lr, alpha=0.1, random_state=0, max_epochs=6)
+        for lr in (0.01, 0.1)
+    ] * 3
+    before = torch.get_num_threads()
+    weights = []
+    try:
+        torch.set_num_threads(2)
+        for threads in (1, 2):
+            monkeypatch.setattr(_net._ThreadChoice, "next", lambda _, n=threads: n)
+            _, together = fit_both(estimators, [np.arange(len(y))] * 6, X, y)
+            weights.append(
+                [p.detach().clone() for e in together for p in e.module_.parameters()]
+            )
+    finally:
+        torch.set_num_threads(before)
+    for one, two in zip(*weights, strict=True):
+        assert torch.equal(one, two)
