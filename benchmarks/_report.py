@@ -34,6 +34,8 @@ def markdown(report: dict) -> str:
     if "small_data" in report:
         lines += _small(report["small_data"])
     if report.get("search"):
+        if "environment_search" in report:  # measured in a run of its own
+            lines += [f"Searches measured {report['environment_search']['date']}.", ""]
         lines += _search(report["search"])
     return "\n".join(lines) + "\n"
 
