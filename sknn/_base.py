@@ -163,16 +163,21 @@ class SideBySide:
         Returns, for each fit in the order handed over, the exception that ended it
         (or None) and the warnings its fit raised, which are also raised here
         unless ``quiet``."""
+        errors: list[BaseException | None] = [None] * len(self.fits)
+        caught: list[list] = [[] for _ in self.fits]
         groups: dict = {}
         for index, (_, run) in enumerate(self.fits):
             groups.setdefault(side_by_side_key(run.net, run.data), []).append(index)
         stacks = []
         for indices in groups.values():
             runs = [self.fits[i][1] for i in indices]
-            plan = plan_side_by_side([run.net for run in runs], [run.data for run in runs])
+            try:
+                plan = plan_side_by_side(
+                    [run.net for run in runs], [run.data for run in runs]
+                )
+            except Exception:  # noqa: BLE001 - planning is an optimisation
+                plan = [[k] for k in range(len(indices))]
             stacks.extend([indices[k] for k in stack] for stack in plan)
-        errors: list[BaseException | None] = [None] * len(self.fits)
-        caught: list[list] = [[] for _ in self.fits]
         for indices in stacks:
             runs = [self.fits[i][1] for i in indices]
             try:
@@ -211,8 +216,8 @@ def _warn_again(caught: list) -> None:
 
 
 # Fits a search trained ahead, until the search's own fit takes them
-# (:func:`take_trained`): {fit_key(...): (fitted estimator, its warnings, a dict
-# the search reads, where "taken" is set)}.
+# (:func:`take_trained`): {fit_key(...): [(fitted estimator, its warnings, a dict
+# the search reads, where "taken" is set), ...]} (a grid may hold a fit twice).
 _TRAINED: dict = {}
 _TRAINED_LOCK = threading.Lock()
 
@@ -237,9 +242,11 @@ def fit_key(estimator: BaseSGDNetwork, X, y, sample_weight) -> tuple | None:
     (values, types, column names); None for sparse data (never trained ahead)."""
     if sparse.issparse(X):
         return None
-    params = sorted(estimator.get_params(deep=False).items())
+    # joblib's hash, not repr: a clone's random_state=RandomState(0) is a copy with
+    # the same state at another address
+    params = joblib.hash(sorted(estimator.get_params(deep=False).items()))
     data = tuple(_fingerprint(value) for value in (X, y, sample_weight))
-    return (type(estimator), repr(params), data)
+    return (type(estimator), params, data)
 
 
 def take_trained(estimator: BaseSGDNetwork, X, y, sample_weight) -> bool:
@@ -252,10 +259,12 @@ def take_trained(estimator: BaseSGDNetwork, X, y, sample_weight) -> bool:
     except Exception:  # noqa: BLE001 - data that cannot be fingerprinted: fit it
         return False
     with _TRAINED_LOCK:
-        trained = _TRAINED.pop(key, None)
-    if trained is None:
-        return False
-    fitted, caught, record = trained
+        trained = _TRAINED.get(key)
+        if not trained:
+            return False
+        fitted, caught, record = trained.pop(0)
+        if not trained:
+            del _TRAINED[key]
     estimator.__dict__.update(fitted.__dict__)
     record["taken"] = True
     _warn_again(caught)

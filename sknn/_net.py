@@ -29,7 +29,6 @@ import functools
 import itertools
 import math
 import operator
-import os
 import time
 
 import numpy as np
@@ -445,28 +444,49 @@ ACTIVATION_COST = {nn.Sigmoid: 40, nn.Hardsigmoid: 4, nn.ReLU: 2}
 
 
 def _free_memory(device: torch.device) -> int:
-    """Bytes free on ``device`` (for the CPU, of the machine's memory)."""
+    """Bytes free on ``device``: for the CPU, the memory the system can give
+    (``MemAvailable``) within the process's control group's limit, if any."""
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
+    free = []
     try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):  # not on Linux: assume 4 GiB free
-        return 4 * 2**30
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    free.append(int(line.split()[1]) * 1024)
+        with (
+            open("/sys/fs/cgroup/memory.max") as limit,
+            open("/sys/fs/cgroup/memory.current") as used,
+        ):
+            text = limit.read().strip()
+            if text != "max":
+                free.append(int(text) - int(used.read()))
+    except (OSError, ValueError):
+        pass
+    return max(min(free), 0) if free else 4 * 2**30  # elsewhere: assume 4 GiB
 
 
-def _bytes_per_net(net: TensorNet, data: TensorData) -> int:
-    """Memory one net takes in a stack: its epoch's rows, its momentum, parameters
-    and gradients, and the activations of a step (twice, for the backward pass)."""
-    chain = net._chain()[0]
-    n, features = data.X.shape[0], data.X.shape[1]
-    targets = int(np.prod(data.y.shape[1:], dtype=np.int64))
-    params = sum(layer.weight.numel() + layer.bias.numel() for layer in chain)
-    width = sum(layer.weight.shape[0] for layer in chain)
-    batch = min(net.batch_size, n)
-    item = data.X.element_size()
-    return item * (
-        n * (features + targets + 5) + 5 * params + 4 * batch * (features + width)
-    )
+def _bytes_per_net(nets: list[TensorNet], datas: list[TensorData]) -> int:
+    """The most memory one of ``nets`` takes in their stack (padded to the widest):
+    its epoch's rows of X and y with their indices (int64), row weights and shares;
+    its parameters, gradient, momentum, mask and the update's temporaries; and the
+    inputs, outputs and gradients of a step's activations."""
+    shapes = [_shapes(net) for net in nets]
+    widest = [
+        (max(o for o, _ in layer), max(i for _, i in layer))
+        for layer in zip(*shapes, strict=True)
+    ]
+    params = sum(out * inp + out for out, inp in widest)
+    width = sum(out for out, _ in widest)
+    most = 0
+    for net, data in zip(nets, datas, strict=True):
+        n, features = data.X.shape[0], data.X.shape[1]
+        targets = data.y[:1].numel() * data.y.element_size()
+        item = data.X.element_size()
+        batch = min(net.batch_size, n)
+        rows = n * (features * item + targets + 3 * 8 + 4 * item)
+        most = max(most, rows + item * (8 * params + 4 * batch * (features + width)))
+    return most
 
 
 def plan_side_by_side(nets: list[TensorNet], datas: list[TensorData]) -> list[list[int]]:
@@ -503,7 +523,7 @@ def plan_side_by_side(nets: list[TensorNet], datas: list[TensorData]) -> list[li
     budget = MEMORY_SHARE * _free_memory(device)
     chunks = []
     for stack in stacks:
-        size = max(_bytes_per_net(nets[i], datas[i]) for i in stack)
+        size = _bytes_per_net([nets[i] for i in stack], [datas[i] for i in stack])
         per_chunk = max(1, int(budget // size))
         chunks.extend(stack[k : k + per_chunk] for k in range(0, len(stack), per_chunk))
     return chunks
@@ -610,8 +630,12 @@ class _ThreadChoice:
         self.seconds: dict[int, float] = {}
         self.epoch = 0
 
-    def next(self) -> int:
-        """The threads for the next epoch."""
+    def next(self, models: int) -> int:
+        """The threads for the next epoch of a stack of ``models``. A stack of one
+        trains on one thread: torch may share out the sums over a single model's
+        rows between threads, and that changes their rounding."""
+        if models == 1:
+            return 1
         epoch, self.epoch = self.epoch, self.epoch + 1
         if len(self.options) == 1:
             return 1
@@ -739,7 +763,7 @@ def _run_side_by_side(nets, datas, stack: _Stack) -> None:
         lr = per_net([groups[i]["lr"] for i in slots])
         penalized = bool((alpha > 0).any())
         losses = []
-        threads = choice.next()
+        threads = choice.next(count)
         started = time.perf_counter()
         with limit_threads(threads):
             for step in range(batches):

@@ -74,8 +74,10 @@ def limit_threads(threads: int) -> Iterator[None]:
         yield
         return
     entered = False
+    found = None
     try:
         with _lock:
+            found = torch.get_num_threads()
             if state["active"] == 0:
                 state["saved"] = torch.get_num_threads()
             state["active"] += 1
@@ -90,3 +92,6 @@ def limit_threads(threads: int) -> Iterator[None]:
                 if state["active"] == 0:
                     torch.set_num_threads(state["saved"])
                     state["saved"] = None
+                elif _PER_THREAD and torch.get_num_threads() != found:
+                    # a block within another in this thread: put back what it found
+                    torch.set_num_threads(found)

@@ -27,6 +27,7 @@ from numbers import Integral
 import numpy as np
 from joblib import effective_n_jobs, parallel_config
 from scipy import sparse
+from sklearn import get_config
 from sklearn import model_selection as sk
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
@@ -68,14 +69,15 @@ class _SideBySideSearch:
             The fitted search.
         """
         # refuse bad parameters as scikit-learn's search does, before training
-        self._validate_params()
+        if not get_config().get("skip_parameter_validation", False):
+            self._validate_params()
         if hasattr(self, "_get_scorers"):
             self._get_scorers()  # the scoring and, with several metrics, the refit
         self._ahead = {}
         keys: list = []
         try:
             self._train_ahead(X, y, params, keys)
-            if keys and self.n_jobs not in (None, 1):
+            if keys and effective_n_jobs(self.n_jobs) != 1:
                 # workers in this process, where the fits trained ahead are
                 with parallel_config(backend="threading"):
                     return super().fit(X, y, **params)
@@ -191,27 +193,33 @@ class _SideBySideSearch:
                 except Exception:  # noqa: BLE001 - the search fits it, or reports it
                     continue
                 tasks.append((index, split, key, estimator, X_fit, y_train, weight))
+        preparing = (time.perf_counter() - started) / max(len(tasks), 1)
         chunks = _chunks(tasks, effective_n_jobs(self.n_jobs))
-        if len(chunks) > 1:
-            trained = Parallel(n_jobs=self.n_jobs)(
-                delayed(_train_together)([task[3:] for task in chunk]) for chunk in chunks
-            )
-        else:
-            trained = [_train_together([task[3:] for task in chunk]) for chunk in chunks]
+        try:
+            if len(chunks) > 1:
+                trained = Parallel(n_jobs=self.n_jobs)(
+                    delayed(_train_together)([task[3:] for task in chunk])
+                    for chunk in chunks
+                )
+            else:
+                trained = [_train_together([task[3:] for task in c]) for c in chunks]
+        except Exception:  # noqa: BLE001 - a worker lost: the search trains them all
+            trained = [([(None, [])] * len(chunk), 0.0) for chunk in chunks]
         seconds = time.perf_counter() - started
-        results = [result for chunk in trained for result in chunk]
-        share = seconds / max(len(tasks), 1)
         with _TRAINED_LOCK:
-            for (index, split, key, *_), (estimator, caught) in zip(
-                [task for chunk in chunks for task in chunk], results, strict=True
-            ):
-                if estimator is None:
-                    continue  # the search trains it again and reports the error
-                record = {"share": share, "taken": False}
-                caught = [warnings.WarningMessage(*warning) for warning in caught]
-                _TRAINED[key] = (estimator, caught, record)
-                keys.append(key)
-                self._ahead[(index, split)] = record
+            for chunk, (results, chunk_seconds) in zip(chunks, trained, strict=True):
+                # each fit's share of its chunk's training, and of the preparation
+                share = preparing + chunk_seconds / len(chunk)
+                for (index, split, key, *_), (estimator, caught) in zip(
+                    chunk, results, strict=True
+                ):
+                    if estimator is None:
+                        continue  # the search trains it again and reports the error
+                    record = {"share": share, "taken": False}
+                    caught = [warnings.WarningMessage(*warning) for warning in caught]
+                    _TRAINED.setdefault(key, []).append((estimator, caught, record))
+                    keys.append(key)
+                    self._ahead[(index, split)] = record
         if self.verbose > 0:
             where = f" in {len(chunks)} parallel jobs" if len(chunks) > 1 else ""
             print(
@@ -276,11 +284,12 @@ def _chunks(tasks: list, jobs: int) -> list[list]:
     return [ordered[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def _train_together(fits: list) -> list:
+def _train_together(fits: list) -> tuple[list, float]:
     """Train ``fits`` (estimator, X, y, sample weight) side by side, where they run:
     in this process or in a joblib worker. Returns, for each, the fitted estimator
     (None if it failed: the search fits it again and reports the error) and the
-    warnings its fit raised, as plain tuples that pickle."""
+    warnings its fit raised, as plain tuples that pickle; and the seconds it took."""
+    started = time.perf_counter()
     placed = []
     with side_by_side(only=True) as together:
         for estimator, X, y, weight in fits:
@@ -299,7 +308,7 @@ def _train_together(fits: list) -> list:
         error, caught = next(results)
         caught = [(w.message, w.category, w.filename, w.lineno) for w in caught]
         out.append((None, []) if error is not None else (estimator, caught))
-    return out
+    return out, time.perf_counter() - started
 
 
 class GridSearchCV(_SideBySideSearch, sk.GridSearchCV):

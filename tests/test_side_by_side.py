@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
 from sklearn.preprocessing import StandardScaler
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor, _base, _net
+from sknn import ReLUMLPClassifier, SigmoidRegressor, _base, _net, _threads
 from sknn._base import NotTrainedTogether, side_by_side
 from sknn._net import _Stack
 
@@ -250,11 +250,26 @@ def test_a_stack_larger_than_memory_allows_is_split(monkeypatch):
         SigmoidRegressor(n_sigmoids=6, lr=lr, random_state=0, max_epochs=10)
         for lr in (0.01, 0.02, 0.05, 0.1, 0.2)
     ]
+    estimate = _net._bytes_per_net
+    measured = []
+
+    def measure(nets, datas):
+        measured.append(estimate(nets, datas))
+        # a net needs at least its epoch's rows of X and y, and its parameters
+        rows = max(data.X.nbytes + data.y.nbytes for data in datas)
+        params = sum(p.numel() * 4 for p in nets[0].module_.parameters())
+        assert measured[-1] > rows + 3 * params
+        return measured[-1]
+
     # room for two of these nets at a time
-    per_net = 4 * (len(y) * (X.shape[1] + 6) + 5 * 80 + 4 * 200 * (X.shape[1] + 7))
-    monkeypatch.setattr(
-        _net, "_free_memory", lambda device: 2.5 * per_net / _net.MEMORY_SHARE
-    )
+    monkeypatch.setattr(_net, "_bytes_per_net", measure)
+    monkeypatch.setattr(_net, "_free_memory", lambda device: 2.5 * measured[0] / 0.25)
+    monkeypatch.setattr(_net, "MEMORY_SHARE", 0.25)
+    with side_by_side() as together:  # measure a stack of these nets once
+        for estimator in estimators[:1]:
+            clone(estimator).fit(X, y)
+        measure(*zip(*[(run.net, run.data) for _, run in together.fits], strict=True))
+    together.fits.clear()
     sizes = stacks_trained(monkeypatch)
     alone, together = fit_both(estimators, [np.arange(len(y))] * 5, X, y)
     assert sizes == [2, 2, 1]
@@ -262,7 +277,9 @@ def test_a_stack_larger_than_memory_allows_is_split(monkeypatch):
         assert_same_fit(a, t, X)
 
 
-def test_epochs_try_one_thread_and_all_and_keep_the_faster(monkeypatch):
+# torch's setting at or above the threads sknn may use (the cores, here two)
+@pytest.mark.parametrize("torch_threads", [2, 3])
+def test_epochs_try_one_thread_and_all_and_keep_the_faster(torch_threads, monkeypatch):
     X, y = diabetes()
     chosen, during = [], []
     record = _net._ThreadChoice.record
@@ -279,15 +296,16 @@ def test_epochs_try_one_thread_and_all_and_keep_the_faster(monkeypatch):
 
     monkeypatch.setattr(_net._ThreadChoice, "record", recorded)
     monkeypatch.setattr(_net, "stacked_loss_and_grads", counted)
-    monkeypatch.setattr(_base, "most_threads", lambda: 2)
+    monkeypatch.setattr(_threads, "available_cores", lambda: 2)
     before = torch.get_num_threads()
-    torch.set_num_threads(2)
+    torch.set_num_threads(torch_threads)
     try:
         estimators = [
-            SigmoidRegressor(lr=lr, random_state=0, max_epochs=20) for lr in (0.01, 0.1)
+            SigmoidRegressor(lr=lr, random_state=0, max_epochs=20, n_iter_no_change=99)
+            for lr in (0.01, 0.1)
         ]
         fit_both(estimators, [np.arange(len(y))] * 2, X, y)
-        assert torch.get_num_threads() == 2  # put back
+        assert torch.get_num_threads() == torch_threads  # put back
     finally:
         torch.set_num_threads(before)
     assert chosen[:2] == [2, 1]
