@@ -226,6 +226,15 @@ class _SideBySideSearch:
                 f"Trained {len(keys)} of {len(candidates) * len(splits)} fits side by "
                 f"side{where} in {seconds:.2f} s; scikit-learn's search runs the others."
             )
+            alone = [
+                index
+                for index in range(len(candidates))
+                if any((index, split) not in self._ahead for split in range(len(splits)))
+            ]
+            if alone:
+                shown = ", ".join(repr(candidates[index]) for index in alone[:5])
+                more = f" and {len(alone) - 5} more" if len(alone) > 5 else ""
+                print(f"Candidates trained one fit at a time: {shown}{more}.")
 
     def _prepared(self, X_train, y_train, other: dict, prepared: dict):
         """The final step's input on a fold, as the search will give it (``X_train``

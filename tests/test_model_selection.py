@@ -104,7 +104,13 @@ def test_fits_that_cannot_be_trained_together_run_as_in_scikit_learn(capsys):
         theirs = sk.GridSearchCV(estimator, grid, cv=2).fit(X, y)
     with pytest.warns(FitFailedWarning):
         ours = ms.GridSearchCV(estimator, grid, cv=2, verbose=1).fit(X, y)
-    assert "Trained 2 of 8 fits side by side" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Trained 2 of 8 fits side by side" in out
+    # the candidates with a fit not trained together: adam's, and lr=-1 (fails)
+    assert (
+        "Candidates trained one fit at a time: {'lr': 0.01, 'optimizer': 'adam'}, "
+        "{'lr': -1.0, 'optimizer': 'sgd'}, {'lr': -1.0, 'optimizer': 'adam'}." in out
+    )
     assert np.isnan(ours.cv_results_["mean_test_score"]).sum() == 2
     assert_same_search(ours, theirs)
 
