@@ -568,7 +568,9 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         """
         check_is_fitted(self, "net_")
         if self._multilabel:
-            return (self.predict_proba(X) > 0.5).astype(self._label_dtype)
+            # a label's probability is above 0.5 exactly when its output is above 0,
+            # which no rounding of the sigmoid can change
+            return (self._forward(X) > 0).astype(self._label_dtype)
         # softmax keeps the order of the outputs, so the most probable class is the
         # one with the largest output
         return self.classes_[np.argmax(self._forward(X), axis=1)]

@@ -23,7 +23,8 @@ biases and the activations ``Sigmoid``, ``HardSigmoid`` or ``Relu``), then:
   label) as the probabilities and the most probable of ``classes_`` as the label
   (multilabel: the indicator matrix of the probabilities above 0.5). Classifiers
   take skl2onnx's ``zipmap`` option (``to_onnx(model, X, options={"zipmap":
-  False})`` gives the probabilities as one matrix).
+  False})`` gives the probabilities as one matrix) and ``nocl`` (``True``: the
+  labels are the indices of ``classes_``).
 
 Install with ``pip install "sknn[onnx]"`` (skl2onnx and onnxruntime); the graph
 then runs where neither torch nor sknn is installed.
@@ -139,9 +140,12 @@ def _convert_regressor(scope, operator, container) -> None:
     )
 
 
-def _labels(model: ReLUMLPClassifier) -> tuple[np.ndarray, int]:
-    """The classes as ONNX can hold them, and their ONNX type."""
+def _labels(model: ReLUMLPClassifier, nocl: bool = False) -> tuple[np.ndarray, int]:
+    """The classes as ONNX can hold them (with skl2onnx's ``nocl`` option, their
+    indices), and their ONNX type."""
     classes = model.classes_
+    if nocl:
+        return np.arange(len(classes), dtype=np.int64), onnx_proto.TensorProto.INT64
     whole = classes.dtype.kind in "biu" or (
         classes.dtype.kind == "f" and np.array_equal(classes, np.round(classes))
     )
@@ -160,7 +164,8 @@ def _classifier_shapes(operator) -> None:
     model = operator.raw_operator
     rows = operator.inputs[0].get_first_dimension()
     n_classes = len(model.classes_)
-    _, label_type = _labels(model)
+    nocl = operator.scope_inst.get_options(model, dict(nocl=False))["nocl"]
+    _, label_type = _labels(model, nocl)
     if model._multilabel:
         operator.outputs[0].type = Int64TensorType([rows, n_classes])
     elif label_type == onnx_proto.TensorProto.STRING:
@@ -178,11 +183,12 @@ def _convert_classifier(scope, operator, container) -> None:
         container.add_node(
             "Sigmoid", logits, proba, name=scope.get_unique_operator_name("Sigmoid")
         )
-        half = scope.get_unique_variable_name("half")
-        container.add_initializer(half, _FLOAT, [], [0.5])
+        # as predict: a label whose output is above 0 (its probability above 0.5)
+        zero = scope.get_unique_variable_name("zero")
+        container.add_initializer(zero, _FLOAT, [], [0.0])
         above = scope.get_unique_variable_name("above")
         container.add_node(
-            "Greater", [proba, half], above, name=scope.get_unique_operator_name("Greater")
+            "Greater", [logits, zero], above, name=scope.get_unique_operator_name("Greater")
         )
         container.add_node(
             "Cast",
@@ -195,7 +201,9 @@ def _convert_classifier(scope, operator, container) -> None:
     container.add_node(
         "Softmax", logits, proba, axis=1, name=scope.get_unique_operator_name("Softmax")
     )
-    classes, label_type = _labels(model)
+    classes, label_type = _labels(
+        model, container.get_options(model, dict(nocl=False))["nocl"]
+    )
     classes_name = scope.get_unique_variable_name("classes")
     container.add_initializer(classes_name, label_type, classes.shape, classes)
     best = scope.get_unique_variable_name("argmax")

@@ -3,6 +3,7 @@ onnxruntime predicts what sknn predicts."""
 
 import numpy as np
 import pytest
+import torch
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
 from sklearn.pipeline import make_pipeline
@@ -55,7 +56,11 @@ def test_regression_pipelines(activation, outputs):
     (predicted,) = run(model, X)
     assert predicted.shape == (len(X), outputs)
     expected = model.predict(X).reshape(len(X), outputs)  # on the target's scale
-    np.testing.assert_allclose(predicted, expected, rtol=1e-5, atol=1e-5 * np.abs(y).max())
+    for column in range(outputs):  # each to 1e-5 of its own scale
+        scale = np.abs(expected[:, column]).max()
+        np.testing.assert_allclose(
+            predicted[:, column], expected[:, column], atol=1e-5 * scale
+        )
 
 
 @pytest.mark.parametrize("labels", ["binary integers", "strings"])
@@ -73,6 +78,9 @@ def test_classification_pipelines(labels):
     label, proba = run(model, X, options={"zipmap": False})
     np.testing.assert_array_equal(label, model.predict(X))
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+    # skl2onnx's nocl option: the labels are the indices of classes_
+    index, _ = run(model, X, options={"zipmap": False, "nocl": True})
+    np.testing.assert_array_equal(model[-1].classes_[index], model.predict(X))
     # skl2onnx's default: the probabilities as one {label: probability} per row
     _, rows = run(model, X)
     classes = model[-1].classes_
@@ -88,3 +96,10 @@ def test_multilabel_classifier():
     label, proba = run(model, X.astype(float), options={"zipmap": False})
     np.testing.assert_array_equal(label, model.predict(X))
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+    # an output a hair above 0: its label is on, in sknn and in the graph alike
+    with torch.no_grad():
+        model.module_.layers[-1].bias[:] = torch.tensor([1e-9, 1e-8, -1e-9, 0.0])
+        model.module_.layers[-1].weight.zero_()
+    label, _ = run(model, X[:3].astype(float), options={"zipmap": False})
+    np.testing.assert_array_equal(model.predict(X[:3]), [[1, 1, 0, 0]] * 3)
+    np.testing.assert_array_equal(label, model.predict(X[:3]))
