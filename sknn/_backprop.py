@@ -255,6 +255,15 @@ class StackedLayer(NamedTuple):
     activation_grad: Callable | None
 
 
+def widest_shapes(shapes: list) -> list[tuple[int, int]]:
+    """Each layer's ``(out, in)`` padded to the widest of several networks of one
+    depth, given each network's list of layer shapes."""
+    return [
+        (max(out for out, _ in layer), max(inp for _, inp in layer))
+        for layer in zip(*shapes, strict=True)
+    ]
+
+
 class StackedParameters:
     """The parameters of networks of one depth and activations, side by side in
     one tensor ``flat`` of ``[models, parameters]``: each layer's weights and bias
@@ -273,10 +282,9 @@ class StackedParameters:
     def __init__(self, chains: list[list[Layer]]) -> None:
         self.chains = chains
         first = chains[0]
-        self.shapes = [
-            tuple(max(chain[depth].weight.shape[k] for chain in chains) for k in (0, 1))
-            for depth in range(len(first))
-        ]
+        self.shapes = widest_shapes(
+            [[tuple(layer.weight.shape) for layer in chain] for chain in chains]
+        )
         self.activations = [(layer.activate, layer.activation_grad) for layer in first]
         sizes = [size for out, inp in self.shapes for size in (out * inp, out)]
         self.offsets = [0, *itertools.accumulate(sizes)]
@@ -298,16 +306,16 @@ class StackedParameters:
         self.momentum: torch.Tensor | None = None
         self.slots = list(range(len(chains)))  # the network in each row of flat
         self.layers = self._views(flat)
+        masks = None if self.mask is None else self._views(self.mask)
         for position, chain in enumerate(chains):
-            for stacked, layer in zip(self._views(flat), chain, strict=True):
-                out, inp = layer.weight.shape
-                stacked.weight[position, :out, :inp] = layer.weight.detach()
-                stacked.bias[position, :out] = layer.bias.detach()
-            if self.mask is not None:
-                for stacked, layer in zip(self._views(self.mask), chain, strict=True):
-                    out, inp = layer.weight.shape
-                    stacked.weight[position, :out, :inp] = 1
-                    stacked.bias[position, :out] = 1
+            blocks = self._own(self.layers, position, chain)
+            for layer, (weight, bias) in zip(chain, blocks, strict=True):
+                weight.copy_(layer.weight.detach())
+                bias.copy_(layer.bias.detach())
+            if masks is not None:
+                for weight, bias in self._own(masks, position, chain):
+                    weight.fill_(1)
+                    bias.fill_(1)
         self._share()
 
     def _views(self, flat: torch.Tensor) -> list[StackedLayer]:
@@ -379,10 +387,10 @@ class StackedParameters:
         return flat if self.mask is None else flat.mul_(self.mask)
 
     def add_l2_penalty(self, grad, alpha: torch.Tensor, total: torch.Tensor):
-        """:func:`add_l2_penalty` for each network, with its own ``alpha`` and sum
-        of row weights ``total``: add the penalty's gradient to ``grad`` (flat) and
-        return each network's penalty."""
-        factor = (alpha / torch.where(total > 0, total, 1.0)).unsqueeze(1)
+        """:func:`add_l2_penalty` for each network, with its own ``alpha``
+        (``[models, 1]``) and sum of row weights ``total``: add the penalty's
+        gradient to ``grad`` (flat) and return each network's penalty."""
+        factor = alpha / torch.where(total > 0, total, 1.0).unsqueeze(1)
         grad.addcmul_(self.flat, factor * self.penalized)
         return self.flat.square().mv(self.penalized) * (0.5 * factor.squeeze(1))
 

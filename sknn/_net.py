@@ -50,6 +50,7 @@ from ._backprop import (
     loss_kind,
     sgd_step,
     stacked_loss_and_grads,
+    widest_shapes,
 )
 from ._batching import MiniBatches, TensorData, Weighted
 from ._callbacks import EpochLog
@@ -431,8 +432,7 @@ def _padded_work(shapes: list[tuple], activation_cost: int = 0) -> int:
     """Multiply-adds of one row through networks padded to the widest of
     ``shapes``, for each network, counting each hidden unit's activation (and its
     derivative) as ``activation_cost`` multiply-adds."""
-    layers = list(zip(*shapes, strict=True))  # each layer's (out, in) of every network
-    widest = [(max(o for o, _ in layer), max(i for _, i in layer)) for layer in layers]
+    widest = widest_shapes(shapes)
     hidden = sum(out for out, _ in widest[:-1])
     return len(shapes) * (sum(o * i for o, i in widest) + activation_cost * hidden)
 
@@ -471,11 +471,7 @@ def _bytes_per_net(nets: list[TensorNet], datas: list[TensorData]) -> int:
     its epoch's rows of X and y with their indices (int64), row weights and shares;
     its parameters, gradient, momentum, mask and the update's temporaries; and the
     inputs, outputs and gradients of a step's activations."""
-    shapes = [_shapes(net) for net in nets]
-    widest = [
-        (max(o for o, _ in layer), max(i for _, i in layer))
-        for layer in zip(*shapes, strict=True)
-    ]
+    widest = widest_shapes([_shapes(net) for net in nets])
     params = sum(out * inp + out for out, inp in widest)
     width = sum(out for out, _ in widest)
     most = 0
@@ -685,7 +681,7 @@ def _run_side_by_side(nets, datas, stack: _Stack) -> None:
         return (
             per_net([groups[i]["momentum"] for i in stack.slots]),
             uses[0] if len(set(uses)) == 1 else per_net(uses, torch.bool),
-            per_net([float(nets[i].alpha) for i in stack.slots]).squeeze(1),
+            per_net([float(nets[i].alpha) for i in stack.slots]),
         )
 
     momentum, nesterov, alpha = settings()

@@ -79,7 +79,7 @@ def limit_threads(threads: int) -> Iterator[None]:
         with _lock:
             found = torch.get_num_threads()
             if state["active"] == 0:
-                state["saved"] = torch.get_num_threads()
+                state["saved"] = found
             state["active"] += 1
             entered = True
             if threads < torch.get_num_threads():

@@ -59,12 +59,8 @@ def assert_same_search(ours, theirs):
     assert ours.best_index_ == theirs.best_index_
 
 
-@pytest.mark.parametrize("make", [regression_search, classification_search])
-def test_grid_search_is_scikit_learns_with_the_fits_trained_side_by_side(
-    make, capsys, monkeypatch
-):
-    estimator, grid, X, y = make()
-    theirs = sk.GridSearchCV(estimator, grid, cv=3, return_train_score=True).fit(X, y)
+def count_fits_trained_alone(monkeypatch) -> list:
+    """The nets trained by a fit of their own (not side by side) from now on."""
     trained_alone = []
     partial_fit = TensorNet.partial_fit
 
@@ -73,6 +69,16 @@ def test_grid_search_is_scikit_learns_with_the_fits_trained_side_by_side(
         return partial_fit(net, *args, **kwargs)
 
     monkeypatch.setattr(TensorNet, "partial_fit", counted)
+    return trained_alone
+
+
+@pytest.mark.parametrize("make", [regression_search, classification_search])
+def test_grid_search_is_scikit_learns_with_the_fits_trained_side_by_side(
+    make, capsys, monkeypatch
+):
+    estimator, grid, X, y = make()
+    theirs = sk.GridSearchCV(estimator, grid, cv=3, return_train_score=True).fit(X, y)
+    trained_alone = count_fits_trained_alone(monkeypatch)
     ours = ms.GridSearchCV(estimator, grid, cv=3, return_train_score=True, verbose=1)
     ours.fit(X, y)
     assert len(trained_alone) == 1  # the refit; the search's fits took their results
@@ -344,18 +350,6 @@ def test_several_metrics_callable_scoring_and_refit():
         assert hasattr(ours, "best_score_") == hasattr(theirs, "best_score_")
         if hasattr(theirs, "best_score_"):  # not with a callable refit
             np.testing.assert_allclose(ours.best_score_, theirs.best_score_, atol=1e-4)
-
-
-def count_fits_trained_alone(monkeypatch) -> list:
-    trained_alone = []
-    partial_fit = TensorNet.partial_fit
-
-    def counted(net, *args, **kwargs):
-        trained_alone.append(net)
-        return partial_fit(net, *args, **kwargs)
-
-    monkeypatch.setattr(TensorNet, "partial_fit", counted)
-    return trained_alone
 
 
 def test_every_fit_trained_ahead_is_taken(monkeypatch):
