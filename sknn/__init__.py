@@ -19,4 +19,10 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
+# Saved models (pickle, joblib, skops) name the classes by their public path, which
+# stays when the private modules change, and which skops asks users to trust.
+for _public in (ReLUMLPClassifier, SigmoidRegressor, LossCurveDisplay):
+    _public.__module__ = __name__
+del _public
+
 __all__ = ["LossCurveDisplay", "ReLUMLPClassifier", "SigmoidRegressor", "__version__"]

@@ -60,6 +60,7 @@ from ._net import (
     side_by_side_key,
     train_side_by_side,
 )
+from ._persistence import estimator_state, restore_estimator
 from ._threads import limit_threads, most_threads, threads_for
 
 # Rows per forward pass at prediction time: large enough that Python overhead is
@@ -357,6 +358,20 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def __getstate__(self):
+        """The state that pickle, joblib and ``skops.io`` save: the parameters and
+        fitted attributes as plain data (numbers, strings, lists, dicts, numpy
+        arrays), the fitted network as its weights, optimizer state and history
+        (see :mod:`sknn._persistence`)."""
+        # a copy: scikit-learn's (Python's) __getstate__ gives the __dict__ itself
+        return estimator_state(dict(super().__getstate__()))
+
+    def __setstate__(self, state):
+        """Restore a saved state (of this sknn or an earlier one), rebuilding the
+        fitted network on the CPU; a state that is damaged or from a newer sknn
+        is refused with a ``ValueError`` that says so."""
+        restore_estimator(self, state, _fused_available)
 
     def _criterion_class(self) -> type[torch.nn.Module]:
         """The loss to train with (a subclass may choose by the data it is fitting)."""

@@ -132,7 +132,9 @@ def test_the_plain_loop_keeps_no_record_per_batch(classification_data):
         assert all(epoch["batches"] == [] for epoch in model.net_.history)
         assert model.net_.history[-1, "train_batch_count"] == -(-len(X) // batch_size)
         sizes[batch_size] = len(pickle.dumps(model))
-    assert sizes[2] == sizes[150]
+    # (a per-batch record would add some 75 batches x 3 epochs x 50 bytes; the
+    # counts of batches, 75 and 1, differ by a digit in each epoch's record)
+    assert sizes[2] - sizes[150] < 100
 
 
 def test_no_host_synchronisation_per_batch(monkeypatch, classification_data):
