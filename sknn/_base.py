@@ -367,6 +367,21 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         # a copy: scikit-learn's (Python's) __getstate__ gives the __dict__ itself
         return estimator_state(dict(super().__getstate__()))
 
+    def __copy__(self):
+        # as Python's copy would without __getstate__: the attributes, shared
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __deepcopy__(self, memo):
+        # the attributes copied as they are (the net with its callbacks), not
+        # through the saved state that __getstate__ gives
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        for key, value in self.__dict__.items():
+            copied.__dict__[key] = copy.deepcopy(value, memo)
+        return copied
+
     def __setstate__(self, state):
         """Restore a saved state (of this sknn or an earlier one), rebuilding the
         fitted network on the CPU; a state that is damaged or from a newer sknn

@@ -4,16 +4,16 @@
 ``__getstate__``. sknn's gives them the estimator's parameters and fitted
 attributes as they are, with the fitted skorch net (``net_``) replaced by
 :func:`net_state`: numbers, strings, lists, dicts and numpy arrays (the weights,
-the optimizer's momentum, the training history), never a callable, a module or an
-optimizer. ``__setstate__`` builds a fresh net from that state with
-:func:`restore_net`, on the CPU (a fitted model moves to its ``device`` when it
-next predicts or trains).
+the optimizer's momentum, the training history as JSON text), never a callable, a
+module or an optimizer, and a checksum of every array. ``__setstate__`` checks
+the state and builds a fresh net from it with :func:`restore_net`, on the CPU (a
+fitted model moves to its ``device`` when it next predicts or trains).
 
 So a model saved with ``skops.io`` asks its user to trust nothing but sknn's
 estimator classes, and a model fitted on a GPU loads on a machine without one.
 
 Each change to what is saved gets a new ``FORMAT``; every earlier one keeps
-loading (``tests/data/format-N`` holds a model saved in each). Format 0 is the
+loading (``tests/data/format-N`` holds models saved in each). Format 0 is the
 state before this module: the skorch net itself, pickled.
 """
 
@@ -26,18 +26,26 @@ import warnings
 
 import numpy as np
 import torch
+from skorch import NeuralNet
 
 from ._backprop import SGD, Adam
 from ._device import resolve_device
 from ._net import TensorNet
 
 FORMAT = 1
-# the key of the saved state that holds FORMAT
+# the keys of the saved state that hold FORMAT, net_state(net_) in place of net_,
+# and the checksum of the state's arrays
 FORMAT_KEY = "_sknn_format"
-# the key that holds net_state(net_) in place of net_
 NET_KEY = "_sknn_net"
-# the names of the optimizers a saved net may hold (the ``optimizer`` parameter)
+CHECKSUM_KEY = "_sknn_checksum"
+# the optimizers a saved net may hold (the ``optimizer`` parameter), and the state
+# each keeps per parameter: its keys, and whether each has the parameter's shape
+# (else it is a number, as Adam's step count)
 _OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+_OPTIMIZER_STATE = {
+    "sgd": {"momentum_buffer": True},
+    "adam": {"step": False, "exp_avg": True, "exp_avg_sq": True},
+}
 # what net_state saves, and of which type
 _NET_TYPES = {
     "module": dict,
@@ -55,7 +63,6 @@ _NET_TYPES = {
     "optimizer_state": list,
     "learning_rates": list,
     "history": (str, list),
-    "checksum": str,
 }
 
 
@@ -99,28 +106,34 @@ def _optimizer_name(net: TensorNet) -> str:
     )
 
 
-def _checksum(weights: dict, optimizer_state: list) -> str:
-    """A digest of the arrays of a net's state, which tells a damaged file (a
-    pickle has no checksum of its own)."""
-    digest = hashlib.blake2b(digest_size=16)
-    arrays = [*weights.items()] + [
-        (key, value)
-        for param_state in optimizer_state
-        for key, value in sorted(param_state.items())
-        if isinstance(value, np.ndarray)
-    ]
-    for name, value in arrays:
-        digest.update(f"{name}:{value.dtype.str}:{value.shape};".encode())
-        digest.update(np.ascontiguousarray(value).tobytes())
-    return digest.hexdigest()
+def _history_text(history) -> str | list:
+    """The history as JSON text (one string, where skops would save each number
+    as an object of its own), or as plain data where JSON would not give it back
+    as it is (values a callback recorded: tuples, integer keys, NaN)."""
+    records = _plain(list(history))
+    try:
+        text = json.dumps(records)
+    except (TypeError, ValueError):
+        return records
+    return text if json.loads(text) == records else records
+
+
+def _history_records(history: str | list) -> list:
+    if isinstance(history, str):
+        try:
+            history = json.loads(history)
+        except json.JSONDecodeError as exc:
+            raise _Damaged(f"its history is not JSON ({exc})") from None
+    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
+        raise _Damaged("its history is not a list of epochs")
+    return history
 
 
 def net_state(net: TensorNet) -> dict:
     """A fitted net as plain data: its settings, weights, the optimizer's state
     (momentum, Adam's moments and steps) and learning rates, and the history."""
-    params = list(net.module_.parameters())
     optimizer_state = []
-    for param in params:
+    for param in net.module_.parameters():
         state = net.optimizer_.state.get(param, {})
         optimizer_state.append(
             {
@@ -128,7 +141,6 @@ def net_state(net: TensorNet) -> dict:
                 for key, value in state.items()
             }
         )
-    weights = {name: _array(value) for name, value in net.module_.state_dict().items()}
     return {
         "module": _plain(net.get_params_for("module")),
         "optimizer": _optimizer_name(net),
@@ -145,9 +157,10 @@ def net_state(net: TensorNet) -> dict:
         "init_seed": int(net.init_seed),
         "shuffle_seed": int(net.shuffle_seed),
         "alpha": float(net.alpha),
-        "weights": weights,
+        "weights": {
+            name: _array(value) for name, value in net.module_.state_dict().items()
+        },
         "optimizer_state": optimizer_state,
-        "checksum": _checksum(weights, optimizer_state),
         "learning_rates": [
             [float(group["lr"]), float(group.get("initial_lr", group["lr"]))]
             for group in net.optimizer_.param_groups
@@ -156,27 +169,38 @@ def net_state(net: TensorNet) -> dict:
     }
 
 
-def _history_text(history) -> str | list:
-    """The history as JSON text (one string, where skops would save each number
-    as an object of its own), or as plain data if a callback recorded values
-    that JSON cannot hold."""
-    records = _plain(list(history))
-    try:
-        return json.dumps(records)
-    except (TypeError, ValueError):
-        return records
+def _arrays(state: dict) -> list[tuple[str, np.ndarray]]:
+    """The numpy arrays of an estimator's saved state, named: its attributes'
+    (``classes_``, the target's scale...) and its net's (weights, momentum)."""
+    arrays = [(key, value) for key, value in state.items() if isinstance(value, np.ndarray)]
+    net = state.get(NET_KEY)
+    if isinstance(net, dict):
+        weights, optimizer_state = net.get("weights"), net.get("optimizer_state")
+        if isinstance(weights, dict):
+            arrays += [(f"weights.{k}", v) for k, v in weights.items()]
+        for i, param_state in enumerate(optimizer_state or []):
+            if isinstance(param_state, dict):
+                arrays += [
+                    (f"optimizer.{i}.{key}", value)
+                    for key, value in sorted(param_state.items())
+                    if isinstance(value, np.ndarray)
+                ]
+    return sorted(arrays, key=lambda item: item[0])
 
 
-def _history_records(history: str | list) -> list:
-    if isinstance(history, list):
-        return history
-    try:
-        records = json.loads(history)
-    except json.JSONDecodeError as exc:
-        raise _Damaged(f"its history is not JSON ({exc})") from None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise _Damaged("its history is not a list of epochs")
-    return records
+def _checksum(state: dict) -> str:
+    """A digest of the state's arrays, which tells a damaged file (a pickle has no
+    checksum of its own)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, value in _arrays(state):
+        if not isinstance(value, np.ndarray):
+            continue
+        digest.update(f"{name}:{value.dtype.str}:{value.shape};".encode())
+        if value.dtype.hasobject:
+            digest.update(repr(value.tolist()).encode())
+        else:
+            digest.update(np.ascontiguousarray(value).tobytes())
+    return digest.hexdigest()
 
 
 def _check_net_state(state) -> None:
@@ -198,12 +222,29 @@ def _check_net_state(state) -> None:
     for name, value in state["weights"].items():
         if not isinstance(value, np.ndarray) or value.dtype != np.float32:
             raise _Damaged(f"its weights {name!r} are not a float32 array")
-        if not np.isfinite(value).all():
-            raise _Damaged(f"its weights {name!r} are NaN or infinite")
-    if not all(isinstance(item, dict) for item in state["optimizer_state"]):
-        raise _Damaged("its optimizer's state is not a list of dicts")
-    if state["checksum"] != _checksum(state["weights"], state["optimizer_state"]):
-        raise _Damaged("its weights do not match their checksum")
+    rates = state["learning_rates"]
+    if not all(
+        isinstance(pair, list)
+        and len(pair) == 2
+        and all(isinstance(rate, float) for rate in pair)
+        for pair in rates
+    ):
+        raise _Damaged("its learning rates are not pairs of numbers")
+    _check_sizes(state["module"], state["weights"])
+
+
+def _check_sizes(module_kwargs: dict, weights: dict) -> None:
+    """Refuse a network larger than its saved weights before it is built (even on
+    the meta device, a crafted network of a million layers would take minutes): no
+    layer wider than the count of saved weights, no more layers than arrays."""
+    total = sum(value.size for value in weights.values())
+    for key, value in module_kwargs.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if len(items) > len(weights):
+            raise _Damaged(f"its network's {key} has more layers than it has weights")
+        for item in items:
+            if isinstance(item, numbers.Integral) and item > max(total, 1):
+                raise _Damaged(f"its network's {key}={item} is larger than its weights")
 
 
 def restore_net(
@@ -218,7 +259,7 @@ def restore_net(
 
     Raises
     ------
-    SavedStateError
+    _Damaged
         If the state does not describe a network of ``module``'s kind.
     """
     _check_net_state(state)
@@ -234,35 +275,39 @@ def restore_net(
                 name: tuple(value.shape)
                 for name, value in module(**state["module"]).state_dict().items()
             }
-        saved = {name: value.shape for name, value in state["weights"].items()}
-        if shapes != saved:
-            raise _Damaged(f"its weights have the shapes {saved}, its network {shapes}")
-        net = TensorNet(
-            module=module,
-            **{f"module__{key}": value for key, value in state["module"].items()},
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=state["lr"],
-            **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
-            batch_size=state["batch_size"],
-            max_epochs=state["max_epochs"],
-            shuffle=state["shuffle"],
-            init_seed=state["init_seed"],
-            shuffle_seed=state["shuffle_seed"],
-            alpha=state["alpha"],
-            train_split=None,
-            callbacks=[],
-            device="cpu",
-            verbose=state["verbose"],
-        ).initialize()
-        # copies: skops gives read-only arrays, which torch would share
-        net.module_.load_state_dict(
-            {name: torch.tensor(value) for name, value in state["weights"].items()}
+    except Exception as exc:  # whatever the settings make the module say
+        raise _Damaged(f"its network cannot be built ({exc})") from exc
+    saved = {name: tuple(value.shape) for name, value in state["weights"].items()}
+    if shapes != saved:
+        name = next(
+            (name for name in shapes if saved.get(name) != shapes[name]), next(iter(saved))
         )
-    except _Damaged:
-        raise
-    except Exception as exc:  # whatever the settings make torch or skorch say
-        raise _Damaged(f"its network cannot be rebuilt ({exc})") from exc
+        raise _Damaged(
+            f"its weights do not fit its network ({name!r}: {saved.get(name)} saved, "
+            f"{shapes.get(name)} in the network)"
+        )
+    net = TensorNet(
+        module=module,
+        **{f"module__{key}": value for key, value in state["module"].items()},
+        criterion=criterion,
+        optimizer=optimizer,
+        lr=state["lr"],
+        **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
+        batch_size=state["batch_size"],
+        max_epochs=state["max_epochs"],
+        shuffle=state["shuffle"],
+        init_seed=state["init_seed"],
+        shuffle_seed=state["shuffle_seed"],
+        alpha=state["alpha"],
+        train_split=None,
+        callbacks=[],
+        device="cpu",
+        verbose=state["verbose"],
+    ).initialize()
+    # copies: skops gives read-only arrays, which torch would share
+    net.module_.load_state_dict(
+        {name: torch.tensor(value) for name, value in state["weights"].items()}
+    )
     _restore_optimizer(net, state)
     net.history_.extend(_history_records(state["history"]))
     return net
@@ -274,19 +319,31 @@ def _restore_optimizer(net: TensorNet, state: dict) -> None:
     groups = net.optimizer_.param_groups
     if len(saved) != len(params) or len(state["learning_rates"]) != len(groups):
         raise _Damaged("its optimizer's state does not match its network")
+    expected = _OPTIMIZER_STATE[state["optimizer"]]
     for param, param_state in zip(params, saved, strict=True):
+        if not isinstance(param_state, dict):
+            raise _Damaged("its optimizer's state is not a list of dicts")
         if not param_state:
             continue
+        if state["optimizer"] == "adam" and set(param_state) != set(expected):
+            raise _Damaged(f"its Adam state has {sorted(param_state)}")
         restored = {}
         for key, value in param_state.items():
-            if isinstance(value, np.ndarray):
-                value = torch.tensor(value)
-                if value.ndim and value.shape != param.shape:
-                    raise _Damaged(
-                        f"its optimizer's {key!r} has shape {tuple(value.shape)}, "
-                        f"its parameter {tuple(param.shape)}"
-                    )
-            restored[key] = value
+            if key not in expected:
+                raise _Damaged(f"its optimizer's state has an unknown {key!r}")
+            if value is None and state["optimizer"] == "sgd":
+                restored[key] = None  # no momentum
+                continue
+            shape = tuple(param.shape) if expected[key] else ()
+            if (
+                not isinstance(value, np.ndarray)
+                or value.dtype != np.float32
+                or value.shape != shape
+            ):
+                raise _Damaged(
+                    f"its optimizer's {key!r} is not a float32 array of shape {shape}"
+                )
+            restored[key] = torch.tensor(value)
         net.optimizer_.state[param] = restored
     for group, (lr, initial_lr) in zip(groups, state["learning_rates"], strict=True):
         group["lr"], group["initial_lr"] = lr, initial_lr
@@ -295,7 +352,8 @@ def _restore_optimizer(net: TensorNet, state: dict) -> None:
 def estimator_state(state: dict) -> dict:
     """The state that ``__getstate__`` returns, from a copy of the estimator's
     attributes (``state``, changed in place): ``net_`` as :func:`net_state`, a
-    numpy dtype as its name, a ``torch.device`` parameter as its name."""
+    numpy dtype as its name, a ``torch.device`` parameter as its name, and the
+    checksum of the arrays."""
     state[FORMAT_KEY] = FORMAT
     net = state.pop("net_", None)
     if net is not None:
@@ -305,6 +363,7 @@ def estimator_state(state: dict) -> dict:
     if isinstance(state.get("device"), torch.device):
         state["device"] = str(state["device"])
         state["_sknn_torch_device"] = True
+    state[CHECKSUM_KEY] = _checksum(state)
     return state
 
 
@@ -320,47 +379,70 @@ def restore_estimator(estimator, state: dict, fused_available) -> None:
     """
     name = type(estimator).__name__
     try:
-        if not isinstance(state, dict):
-            raise _Damaged(f"it is a {type(state).__name__}, not a dict")
-        state = dict(state)
-        saved_format = state.pop(FORMAT_KEY, 0)
-        if not isinstance(saved_format, numbers.Integral) or saved_format < 0:
-            raise _Damaged(f"its format {saved_format!r} is not one of sknn's")
-        if saved_format > FORMAT:
-            raise SavedStateError(
-                f"This {name} was saved in format {saved_format}, by a newer sknn "
-                f"than this one (sknn reads formats up to {FORMAT}). Upgrade sknn "
-                f"to load it."
-            )
-        net = state.pop(NET_KEY, None)
-        if state.pop("_sknn_torch_device", False):
-            state["device"] = torch.device(state["device"])
-        if isinstance(state.get("_label_dtype"), str):
-            state["_label_dtype"] = np.dtype(state["_label_dtype"])
-        estimator.__dict__.update(state)
-        if net is not None:
-            estimator.net_ = restore_net(
-                net, estimator._module, estimator._criterion_class(), fused_available
-            )
-    except _Damaged as damage:
+        _restore(estimator, state, fused_available)
+    except SavedStateError:
+        raise
+    except Exception as exc:  # said, with its cause
+        detail = str(exc) if isinstance(exc, _Damaged) else f"{type(exc).__name__}: {exc}"
         raise SavedStateError(
-            f"This is not a {name} that sknn can load: {damage}. The file is "
+            f"This is not a {name} that sknn can load: {detail}. The file is "
             f"truncated or corrupted, or sknn did not write it."
         ) from None
-    _fall_back_to_the_cpu(estimator)
+
+
+def _restore(estimator, state, fused_available) -> None:
+    if not isinstance(state, dict):
+        raise _Damaged(f"it is a {type(state).__name__}, not a dict")
+    state = dict(state)
+    saved_format = state.pop(FORMAT_KEY, 0)
+    if (
+        not isinstance(saved_format, numbers.Integral)
+        or isinstance(saved_format, bool)
+        or saved_format < 0
+    ):
+        raise _Damaged(f"its format {saved_format!r} is not one of sknn's")
+    if saved_format > FORMAT:
+        raise SavedStateError(
+            f"This {type(estimator).__name__} was saved in format {saved_format}, by "
+            f"a newer sknn than this one (sknn reads formats up to {FORMAT}). "
+            f"Upgrade sknn to load it."
+        )
+    if saved_format >= 1:
+        checksum = state.pop(CHECKSUM_KEY, None)
+        if checksum != _checksum(state):
+            raise _Damaged("its arrays do not match their checksum")
+    elif "net_" in state and not isinstance(state["net_"], NeuralNet):
+        raise _Damaged("its net_ is not a skorch net")
+    net = state.pop(NET_KEY, None)
+    if state.pop("_sknn_torch_device", False):
+        state["device"] = torch.device(state["device"])
+    if isinstance(state.get("_label_dtype"), str):
+        state["_label_dtype"] = np.dtype(state["_label_dtype"])
+    estimator.__dict__.update(state)
+    if net is not None:
+        estimator.net_ = restore_net(
+            net, estimator._module, estimator._criterion_class(), fused_available
+        )
+    if "net_" in estimator.__dict__:
+        _fall_back_to_the_cpu(estimator)
 
 
 def _fall_back_to_the_cpu(estimator) -> None:
-    """A model saved with a device this machine lacks (fitted on a GPU) is loaded
-    to predict on the CPU, as skorch's pickles are, and says so."""
+    """A fitted model saved with a GPU this machine lacks is loaded to predict on
+    the CPU, as skorch's pickles are, and says so. (A device name that is not
+    valid anywhere stays, to be refused at fit or predict.)"""
     device = estimator.__dict__.get("device")
     try:
-        resolve_device(device)
-    except ValueError:
-        pass
-    else:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        return  # "auto", or not a device
+    if kind not in ("cuda", "mps"):
         return
-    estimator.device = "cpu"
+    try:
+        resolve_device(device)
+        return
+    except ValueError:
+        estimator.device = "cpu"
     warnings.warn(
         f"This {type(estimator).__name__} was saved with device={device!r}, which "
         f"this machine lacks; it is loaded with device='cpu'. Set another with "

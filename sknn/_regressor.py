@@ -127,7 +127,8 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
         (checkpoints, learning-rate schedulers, loggers...), as instances or
         ``(name, callback)`` pairs. Each ``fit`` trains with deep copies of them,
         so clones and refits never share their state; the copies used by the
-        last fit are in ``net_.callbacks_``.
+        last fit are in ``net_.callbacks_`` (not saved: a model loaded from a
+        file has skorch's default callbacks there until it trains again).
 
     Attributes
     ----------

@@ -86,6 +86,7 @@ class _SideBySideSearch:
             with _TRAINED_LOCK:
                 for key in keys:
                     _TRAINED.pop(key, None)
+            del self._ahead  # what was trained ahead, kept only during fit
             self._restore_random_state()
 
     def _restore_random_state(self) -> None:

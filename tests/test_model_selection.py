@@ -358,12 +358,22 @@ def test_every_fit_trained_ahead_is_taken(monkeypatch):
     and n_jobs=None under an outer joblib setting of two jobs."""
     estimator, _, X, y = classification_search()
     trained_alone = count_fits_trained_alone(monkeypatch)
+    # the records of the fits trained ahead (kept by the search only during fit)
+    records = []
+    train_ahead = ms.GridSearchCV._train_ahead
+
+    def recording(search, *args):
+        train_ahead(search, *args)
+        records.append(search._ahead)
+
+    monkeypatch.setattr(ms.GridSearchCV, "_train_ahead", recording)
     grid = [{"lr": [0.01, 0.05, 0.01]}, {"lr": [0.05]}]  # 0.01 and 0.05 twice
     theirs = sk.GridSearchCV(estimator, grid, cv=3).fit(X, y)
     trained_alone.clear()
     ours = ms.GridSearchCV(estimator, grid, cv=3).fit(X, y)
     assert len(trained_alone) == 1  # the refit
-    assert len(ours._ahead) == 12 and all(r["taken"] for r in ours._ahead.values())
+    assert len(records[-1]) == 12 and all(r["taken"] for r in records[-1].values())
+    assert not hasattr(ours, "_ahead")
     assert_same_search(ours, theirs)
     assert (ours.cv_results_["mean_fit_time"] > 0).all()
 
@@ -377,5 +387,5 @@ def test_every_fit_trained_ahead_is_taken(monkeypatch):
         ours = ms.GridSearchCV(estimator, {"lr": [0.01, 0.05]}, cv=3).fit(X, y)
     assert len(trained_alone) == 1
     # taken in this process (a worker process would take a copy of the record)
-    assert len(ours._ahead) == 6 and all(r["taken"] for r in ours._ahead.values())
+    assert len(records[-1]) == 6 and all(r["taken"] for r in records[-1].values())
     assert _base._TRAINED == {}
