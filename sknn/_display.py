@@ -82,7 +82,13 @@ class LossCurveDisplay:
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         model = estimator[-1] if hasattr(estimator, "steps") else estimator
-        check_is_fitted(model, "loss_curve_")
+        check_is_fitted(model)
+        if not hasattr(model, "loss_curve_"):
+            raise ValueError(
+                f"{type(model).__name__} has no loss_curve_: LossCurveDisplay draws "
+                f"the training loss per epoch of a fitted estimator that records it "
+                f"(sknn's estimators; scikit-learn's MLP trained by SGD or Adam)."
+            )
         display = cls(
             loss_curve=model.loss_curve_,
             validation_scores=getattr(model, "validation_scores_", None),

@@ -53,6 +53,16 @@ def test_needs_a_fitted_estimator():
         LossCurveDisplay.from_estimator(SigmoidRegressor())
 
 
+def test_an_estimator_without_a_loss_curve_is_named_as_the_cause():
+    """A fitted model that keeps no loss per epoch is not called unfitted."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="LogisticRegression has no loss_curve_"):
+        LossCurveDisplay.from_estimator(LogisticRegression(max_iter=500).fit(X, y))
+
+
 def test_plot_from_numbers():
     display = LossCurveDisplay(
         loss_curve=[3.0, 2.0, 1.5], validation_scores=[0.1, 0.5, 0.4]

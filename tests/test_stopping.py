@@ -180,3 +180,15 @@ def test_a_warm_start_that_never_beats_the_best_dev_score_keeps_its_weights(case
     model.set_params(lr=50.0, max_epochs=3).fit(X, y)  # too large a rate to improve
     assert max(model.validation_scores_[-3:]) < best == model.best_validation_score_
     np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_dev_scores_are_computed_in_float64():
+    """An accuracy is a count over the dev rows, reported exactly as scikit-learn's
+    accuracy_score would (not 0.9944444298744202 for 179 of 180)."""
+    X, y = load_digits(return_X_y=True)
+    model = ReLUMLPClassifier(early_stopping=True, max_epochs=5, random_state=0)
+    model.fit(X, y)
+    n_dev = math.ceil(0.1 * len(X))
+    for score in model.validation_scores_:
+        assert score == round(score * n_dev) / n_dev
+    assert model.best_validation_score_ == max(model.validation_scores_)
