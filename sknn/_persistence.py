@@ -5,7 +5,7 @@
 attributes as they are, with the fitted skorch net (``net_``) replaced by
 :func:`net_state`: numbers, strings, lists, dicts and numpy arrays (the weights,
 the optimizer's momentum, the training history as JSON text), never a callable, a
-module or an optimizer, and a checksum of every array. ``__setstate__`` checks
+module or an optimizer, and a checksum of all of it. ``__setstate__`` checks
 the state and builds a fresh net from it with :func:`restore_net`, on the CPU (a
 fitted model moves to its ``device`` when it next predicts or trains).
 
@@ -34,7 +34,7 @@ from ._net import TensorNet
 
 FORMAT = 1
 # the keys of the saved state that hold FORMAT, net_state(net_) in place of net_,
-# and the checksum of the state's arrays
+# and the checksum of the whole state
 FORMAT_KEY = "_sknn_format"
 NET_KEY = "_sknn_net"
 CHECKSUM_KEY = "_sknn_checksum"
@@ -169,38 +169,53 @@ def net_state(net: TensorNet) -> dict:
     }
 
 
-def _arrays(state: dict) -> list[tuple[str, np.ndarray]]:
-    """The numpy arrays of an estimator's saved state, named: its attributes'
-    (``classes_``, the target's scale...) and its net's (weights, momentum)."""
-    arrays = [(key, value) for key, value in state.items() if isinstance(value, np.ndarray)]
-    net = state.get(NET_KEY)
-    if isinstance(net, dict):
-        weights, optimizer_state = net.get("weights"), net.get("optimizer_state")
-        if isinstance(weights, dict):
-            arrays += [(f"weights.{k}", v) for k, v in weights.items()]
-        for i, param_state in enumerate(optimizer_state or []):
-            if isinstance(param_state, dict):
-                arrays += [
-                    (f"optimizer.{i}.{key}", value)
-                    for key, value in sorted(param_state.items())
-                    if isinstance(value, np.ndarray)
-                ]
-    return sorted(arrays, key=lambda item: item[0])
+def _feed(digest, value) -> None:
+    """Feed ``value`` to ``digest`` by what it holds, not by how it is stored: a
+    number of any type (Python's or numpy's) by its value, a tuple as a list, a
+    dict in the order of its keys, an array by its dtype, shape and bytes, and an
+    object of another kind (a user's callback) by its type's name only."""
+    if isinstance(value, np.ndarray) and not value.dtype.hasobject:
+        digest.update(f"a{value.dtype.str}{value.shape}".encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, np.ndarray):
+        digest.update(f"o{value.shape}".encode())
+        _feed(digest, value.ravel().tolist())
+    elif isinstance(value, (bool, np.bool_)):
+        digest.update(b"T" if value else b"F")
+    elif isinstance(value, numbers.Integral):
+        digest.update(f"i{int(value)};".encode())
+    elif isinstance(value, numbers.Real):
+        digest.update(f"f{float(value)!r};".encode())
+    elif isinstance(value, str):
+        data = value.encode("utf-8", "surrogatepass")
+        digest.update(f"s{len(data)}:".encode() + data)
+    elif value is None:
+        digest.update(b"N")
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"l{len(value)}[".encode())
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"]")
+    elif isinstance(value, dict):
+        digest.update(f"d{len(value)}{{".encode())
+        for key, item in sorted((_digest(key), item) for key, item in value.items()):
+            digest.update(key)
+            _feed(digest, item)
+        digest.update(b"}")
+    else:
+        digest.update(f"?{type(value).__module__}.{type(value).__qualname__};".encode())
+
+
+def _digest(value) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    _feed(digest, value)
+    return digest.digest()
 
 
 def _checksum(state: dict) -> str:
-    """A digest of the state's arrays, which tells a damaged file (a pickle has no
-    checksum of its own)."""
-    digest = hashlib.blake2b(digest_size=16)
-    for name, value in _arrays(state):
-        if not isinstance(value, np.ndarray):
-            continue
-        digest.update(f"{name}:{value.dtype.str}:{value.shape};".encode())
-        if value.dtype.hasobject:
-            digest.update(repr(value.tolist()).encode())
-        else:
-            digest.update(np.ascontiguousarray(value).tobytes())
-    return digest.hexdigest()
+    """A digest of the whole saved state (arrays, numbers, text, the history),
+    which tells a damaged file: a pickle has no checksum of its own."""
+    return _digest(state).hex()
 
 
 def _check_net_state(state) -> None:
@@ -353,7 +368,7 @@ def estimator_state(state: dict) -> dict:
     """The state that ``__getstate__`` returns, from a copy of the estimator's
     attributes (``state``, changed in place): ``net_`` as :func:`net_state`, a
     numpy dtype as its name, a ``torch.device`` parameter as its name, and the
-    checksum of the arrays."""
+    checksum of it all."""
     state[FORMAT_KEY] = FORMAT
     net = state.pop("net_", None)
     if net is not None:
@@ -394,6 +409,8 @@ def _restore(estimator, state, fused_available) -> None:
     if not isinstance(state, dict):
         raise _Damaged(f"it is a {type(state).__name__}, not a dict")
     state = dict(state)
+    checksum = state.pop(CHECKSUM_KEY, None)
+    whole = dict(state)  # what the checksum was made of
     saved_format = state.pop(FORMAT_KEY, 0)
     if (
         not isinstance(saved_format, numbers.Integral)
@@ -408,9 +425,8 @@ def _restore(estimator, state, fused_available) -> None:
             f"Upgrade sknn to load it."
         )
     if saved_format >= 1:
-        checksum = state.pop(CHECKSUM_KEY, None)
-        if checksum != _checksum(state):
-            raise _Damaged("its arrays do not match their checksum")
+        if checksum != _checksum(whole):
+            raise _Damaged("it does not match its checksum")
     elif "net_" in state and not isinstance(state["net_"], NeuralNet):
         raise _Damaged("its net_ is not a skorch net")
     net = state.pop(NET_KEY, None)

@@ -337,7 +337,7 @@ def test_a_damaged_pickle_is_refused_by_pickle_or_by_the_weights_checksum(model)
     weights = model.module_.layers[0].weight.detach().numpy().tobytes()
     at = data.index(weights) + 10
     flipped = data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
-    with pytest.raises(ValueError, match="do not match their checksum"):
+    with pytest.raises(ValueError, match="does not match its checksum"):
         pickle.loads(flipped)
 
 
@@ -405,11 +405,24 @@ def test_a_damaged_state_is_refused_with_what_is_wrong(model, how):
     assert time.perf_counter() - start < 5  # nothing built for a crafted size
 
 
-def test_a_damaged_array_is_refused_by_the_checksum(model):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda state: state.update(classes_=state["classes_"][::-1].copy()),
+        lambda state: state.update(t_=state["t_"] + 1),
+        lambda state: state.update(loss_curve_=[*state["loss_curve_"][:-1], 0.5]),
+        lambda state: state["_sknn_net"].update(
+            history=state["_sknn_net"]["history"].replace("1", "2", 1)
+        ),
+        lambda state: state["_sknn_net"].update(lr=0.5),
+    ],
+    ids=["classes_", "t_", "loss_curve_", "history", "lr"],
+)
+def test_any_damage_to_the_state_is_refused_by_the_checksum(model, damage):
     state = pickle.loads(pickle.dumps(model.__getstate__()))
-    state["classes_"] = state["classes_"][::-1].copy()
+    damage(state)
     blank = ReLUMLPClassifier.__new__(ReLUMLPClassifier)
-    with pytest.raises(ValueError, match="arrays do not match their checksum"):
+    with pytest.raises(ValueError, match="does not match its checksum"):
         blank.__setstate__(state)
 
 
