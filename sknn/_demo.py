@@ -3,12 +3,15 @@
 1. a sum of sigmoids (:class:`~sknn.SigmoidRegressor`) on ``load_diabetes``, in a
    ``Pipeline`` with ``StandardScaler``, tuned by sknn's
    :class:`~sknn.model_selection.GridSearchCV` over ``n_sigmoids``, ``lr`` and
-   ``batch_size`` (the hyper-parameters), then the same search by scikit-learn's
-   ``GridSearchCV``, timed against it;
-2. going deep: a shallow and a deep :class:`~sknn.ReLUMLPClassifier` on
-   ``load_digits``;
-3. scikit-learn's ``MLPRegressor`` / ``MLPClassifier`` at their defaults on the
-   same splits, for comparison;
+   ``batch_size`` (the hyper-parameters), then (not with ``quick``) the same
+   search by scikit-learn's ``GridSearchCV``, timed against it;
+2. every model a practitioner would try on the same data, scored by the same
+   repeated cross-validation (mean and spread over the folds): a linear model,
+   ``HistGradientBoosting``, scikit-learn's MLP (saying whether it converged),
+   sknn at its defaults and, for the regressor, tuned by the search inside each
+   fold (so that its score is not measured on the rows it was tuned on);
+3. going deep: a shallow and a deep :class:`~sknn.ReLUMLPClassifier` on
+   ``load_digits`` among the same kinds of models;
 4. the best models saved with joblib, reloaded and checked; figures of the loss
    curves and of the fitted sigmoids (with matplotlib).
 """
@@ -25,8 +28,15 @@ import joblib
 import numpy as np
 from sklearn import model_selection as sklearn_model_selection
 from sklearn.datasets import load_diabetes, load_digits
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import (
+    KFold,
+    RepeatedKFold,
+    StratifiedKFold,
+    cross_validate,
+)
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -41,7 +51,6 @@ _REGRESSOR_GRID = (
     {"n_sigmoids": [3, 30], "lr": [0.05], "batch_size": [64]},
 )
 _CLASSIFIERS = {"shallow": (100,), "deep": (128, 64)}
-_STEPS = 6
 
 
 class _Progress:
@@ -69,29 +78,31 @@ def _timed_fit(model, X, y):
     return model, seconds
 
 
-def _regressor_search(search_class, device: str, quick: bool):
+def _regressor(device: str, quick: bool, **params) -> SigmoidRegressor:
+    epochs = 60 if quick else 200
+    return SigmoidRegressor(max_epochs=epochs, device=device, random_state=0, **params)
+
+
+def _regressor_search(search_class, device: str, quick: bool, cv: int | None = None):
     """The demo's grid search over the regressor, made by ``search_class`` (sknn's
     or scikit-learn's ``GridSearchCV``): one process (``n_jobs=1``) for either, so
-    that the two compare like for like; ``verbose=1`` prints the number of fits."""
+    that the two compare like for like."""
     grid = _REGRESSOR_GRID[quick]
-    search = search_class(
-        make_pipeline(
-            StandardScaler(),
-            SigmoidRegressor(
-                max_epochs=60 if quick else 200, device=device, random_state=0
-            ),
-        ),
+    return search_class(
+        make_pipeline(StandardScaler(), _regressor(device, quick)),
         {f"sigmoidregressor__{key}": values for key, values in grid.items()},
-        cv=2 if quick else 3,
+        cv=cv or (2 if quick else 3),
         n_jobs=1,
-        verbose=1,
     )
-    return search, int(np.prod([len(values) for values in grid.values()])) * search.cv
 
 
-def _warm_up(X, y, device: str) -> None:
+def _n_fits(search) -> int:
+    return int(np.prod([len(values) for values in search.param_grid.values()])) * search.cv
+
+
+def _warm_up(X, y, device: str) -> float:
     """A tiny search of two fits trained side by side and a refit, so that torch's
-    one-off start-up cost is charged to neither of the timed searches."""
+    one-off start-up cost is charged to none of the timed fits; its seconds."""
     search = model_selection.GridSearchCV(
         make_pipeline(
             StandardScaler(), SigmoidRegressor(max_epochs=2, device=device, random_state=0)
@@ -99,17 +110,19 @@ def _warm_up(X, y, device: str) -> None:
         {"sigmoidregressor__lr": [0.01, 0.05]},
         cv=2,
     )
-    _timed_fit(search, X[:40], y[:40])
+    return _timed_fit(search, X[:40], y[:40])[1]
 
 
 def _timed_search(search, X, y):
-    """Fit ``search`` (its ``.fit`` alone is timed) and print what it printed,
-    indented as the demo's other details."""
+    """Fit ``search`` with ``verbose=1`` (its ``.fit`` alone is timed) and print
+    what it printed, indented as the demo's other details."""
     printed = io.StringIO()
+    search.set_params(verbose=1)
     with redirect_stdout(printed):
         _, seconds = _timed_fit(search, X, y)
     for line in printed.getvalue().splitlines():
-        print(f"      {line}")
+        if not line.startswith("Fitting "):  # scikit-learn's count, said above
+            print(f"      {line}")
     return seconds
 
 
@@ -121,14 +134,87 @@ def _comparison(ours: float, theirs: float, n_fits: int, search, sklearn_search)
     same = "yes" if search.best_params_ == sklearn_search.best_params_ else "NO"
     return (
         f"      GridSearchCV.fit took {ours:.1f} s with sknn's, {theirs:.1f} s with "
-        f"scikit-learn's: sknn's was {speed} ({n_fits} fits, n_jobs=1; both include "
-        "scoring every fit and the refit; after a warm-up fit); same best "
-        f"parameters: {same}"
+        f"scikit-learn's: sknn's was {speed}\n      ({n_fits} fits, n_jobs=1, each "
+        "scored, and the refit; after a warm-up fit); same best parameters: "
+        f"{same}"
     )
 
 
+def _epoch_limit(model) -> tuple[str, int] | None:
+    """The name and value of the limit on the epochs of an iterative model (the
+    last step of a pipeline), or None."""
+    last = model[-1] if hasattr(model, "steps") else model
+    if isinstance(last, (SigmoidRegressor, ReLUMLPClassifier)):
+        return "max_epochs", last.max_epochs
+    if isinstance(last, (MLPRegressor, MLPClassifier)):
+        return "max_iter", last.max_iter
+    return None
+
+
+def _cross_validate(name: str, model, X, y, cv) -> dict:
+    """Score ``model`` in the folds of ``cv``: the mean and spread of the test
+    scores, the mean fit time per fold, and how many fits ran out of epochs
+    before the stopping rule ended them (did not converge)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = cross_validate(model, X, y, cv=cv, return_estimator=True, n_jobs=1)
+    limit = _epoch_limit(model)
+    unconverged = None
+    if limit is not None:
+        unconverged = 0
+        for fitted in result["estimator"]:
+            last = fitted[-1] if hasattr(fitted, "steps") else fitted
+            unconverged += int(last.n_iter_ >= limit[1])
+    scores = result["test_score"]
+    return {
+        "model": name,
+        "mean": float(np.mean(scores)),
+        "sd": float(np.std(scores)),
+        "folds": len(scores),
+        "seconds": float(np.mean(result["fit_time"])),
+        "unconverged": unconverged,
+        "limit": limit,
+    }
+
+
+def _regressors(device: str, quick: bool) -> dict:
+    scaled = lambda model: make_pipeline(StandardScaler(), model)  # noqa: E731
+    models = {
+        "LinearRegression": scaled(LinearRegression()),
+        "HistGradientBoostingRegressor": HistGradientBoostingRegressor(random_state=0),
+        "MLPRegressor (defaults)": scaled(MLPRegressor(random_state=0)),
+    }
+    if not quick:
+        models["MLPRegressor (max_iter=2000)"] = scaled(
+            MLPRegressor(max_iter=2000, random_state=0)
+        )
+    models["SigmoidRegressor (defaults)"] = scaled(
+        SigmoidRegressor(device=device, random_state=0)
+    )
+    models["SigmoidRegressor (tuned in each fold)"] = _regressor_search(
+        model_selection.GridSearchCV, device, quick
+    )
+    return models
+
+
+def _classifiers(device: str, quick: bool) -> dict:
+    scaled = lambda model: make_pipeline(StandardScaler(), model)  # noqa: E731
+    models = {
+        "LogisticRegression": scaled(LogisticRegression(max_iter=1000)),
+        "HistGradientBoostingClassifier": HistGradientBoostingClassifier(random_state=0),
+        "MLPClassifier (defaults)": scaled(MLPClassifier(random_state=0)),
+    }
+    for name, sizes in _CLASSIFIERS.items():
+        models[f"ReLUMLPClassifier {name} {sizes}"] = scaled(
+            ReLUMLPClassifier(
+                sizes, max_epochs=30 if quick else 200, device=device, random_state=0
+            )
+        )
+    return models
+
+
 def run_demo(out: Path, device: str = "cpu", quick: bool = False) -> list[dict]:
-    """Run the demo, print its table, and write models and figures to ``out``.
+    """Run the demo, print its tables, and write models and figures to ``out``.
 
     Parameters
     ----------
@@ -137,96 +223,118 @@ def run_demo(out: Path, device: str = "cpu", quick: bool = False) -> list[dict]:
     device : str, default="cpu"
         Where sknn trains.
     quick : bool, default=False
-        A smaller grid and fewer epochs.
+        A smaller grid, fewer epochs and folds, and no timing of scikit-learn's
+        search.
 
     Returns
     -------
     rows : list of dict
-        One row of the table per model: task, model, score, seconds.
+        One row of the tables per model: task, model, mean and spread of its
+        scores over the folds, mean fit time per fold, fits that did not converge.
     """
-    progress = _Progress(_STEPS)
-    X, y = load_diabetes(return_X_y=True)
-    reg_split = train_test_split(X, y, test_size=0.25, random_state=0)
-    X_train, X_test, y_train, y_test = reg_split
-    search, n_fits = _regressor_search(model_selection.GridSearchCV, device, quick)
+    progress = _Progress(4 if quick else 5)
+    # the features in their own units (age in years, bmi in kg/m²...), which the
+    # pipelines' StandardScaler standardizes
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    search = _regressor_search(model_selection.GridSearchCV, device, quick)
+    n_fits = _n_fits(search)
     with progress.step(
         "Tuning SigmoidRegressor on load_diabetes with sknn.model_selection."
         f"GridSearchCV ({n_fits} fits)"
     ):
-        _warm_up(X_train, y_train, device)
-        sknn_seconds = _timed_search(search, X_train, y_train)
+        warm_up = _warm_up(X, y, device)
+        sknn_seconds = _timed_search(search, X, y)
     best = {key.split("__")[1]: v for key, v in search.best_params_.items()}
     print(f"      best: {best}")
-    rows = [_row("diabetes", "SigmoidRegressor (tuned)", search, reg_split)]
-    rows[-1]["seconds"] = search.refit_time_
+    if not quick:
+        sklearn_search = _regressor_search(
+            sklearn_model_selection.GridSearchCV, device, quick
+        )
+        with progress.step(
+            f"The same search with scikit-learn's GridSearchCV ({n_fits} fits), to compare"
+        ):
+            sklearn_seconds = _timed_search(sklearn_search, X, y)
+        print(_comparison(sknn_seconds, sklearn_seconds, n_fits, search, sklearn_search))
 
-    sklearn_search, _ = _regressor_search(
-        sklearn_model_selection.GridSearchCV, device, quick
+    folds = (
+        KFold(3, shuffle=True, random_state=0)
+        if quick
+        else RepeatedKFold(n_splits=5, n_repeats=2, random_state=0)
     )
+    rows = []
     with progress.step(
-        f"The same search with scikit-learn's GridSearchCV ({n_fits} fits), to compare"
+        f"Cross-validating regressors on load_diabetes ({_folds_text(folds)})"
     ):
-        sklearn_seconds = _timed_search(sklearn_search, X_train, y_train)
-    print(_comparison(sknn_seconds, sklearn_seconds, n_fits, search, sklearn_search))
+        for name, model in _regressors(device, quick).items():
+            rows.append({"task": "diabetes", **_cross_validate(name, model, X, y, folds)})
 
-    with progress.step("Training scikit-learn's MLPRegressor (defaults)"):
-        mlp, seconds = _timed_fit(
-            make_pipeline(StandardScaler(), MLPRegressor(random_state=0)), X_train, y_train
-        )
-    rows.append(_row("diabetes", "MLPRegressor (defaults)", mlp, reg_split, seconds))
-
-    X, y = load_digits(return_X_y=True)
-    clf_split = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-    classifiers = {}
-    with progress.step("Training a shallow and a deep ReLUMLPClassifier on load_digits"):
-        for name, sizes in _CLASSIFIERS.items():
-            model = ReLUMLPClassifier(
-                sizes, max_epochs=30 if quick else 200, device=device, random_state=0
+    X_digits, y_digits = load_digits(return_X_y=True)
+    folds = StratifiedKFold(3 if quick else 5, shuffle=True, random_state=0)
+    with progress.step(
+        f"Cross-validating classifiers on load_digits ({_folds_text(folds)})"
+    ):
+        for name, model in _classifiers(device, quick).items():
+            rows.append(
+                {
+                    "task": "digits",
+                    **_cross_validate(name, model, X_digits, y_digits, folds),
+                }
             )
-            fitted, seconds = _timed_fit(
-                make_pipeline(StandardScaler(), model), *clf_split[::2]
-            )
-            classifiers[name] = fitted
-            label = f"ReLUMLPClassifier {name} {sizes}"
-            rows.append(_row("digits", label, fitted, clf_split, seconds))
-    with progress.step("Training scikit-learn's MLPClassifier (defaults)"):
-        mlp, seconds = _timed_fit(
-            make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
-            *clf_split[::2],
-        )
-    rows.append(_row("digits", "MLPClassifier (defaults)", mlp, clf_split, seconds))
+    _print_tables(rows, warm_up)
 
-    _print_table(rows)
-    best_classifier = max(classifiers.values(), key=lambda m: m.score(*clf_split[1::2]))
     with progress.step(f"Saving the best models and figures to {out}"):
+        classifiers = {}
+        for name, model in _classifiers(device, quick).items():
+            if name.startswith("ReLUMLPClassifier"):
+                key = name.split()[1]
+                classifiers[key] = _timed_fit(model, X_digits, y_digits)[0]
+        scores = {
+            row["model"].split()[1]: row["mean"]
+            for row in rows
+            if row["model"].startswith("ReLUMLPClassifier")
+        }
+        best_classifier = classifiers[max(scores, key=scores.get)]
         models = {
-            "sigmoid_regressor": (search.best_estimator_, X_test),
-            "relu_mlp_classifier": (best_classifier, clf_split[1]),
+            "sigmoid_regressor": (search.best_estimator_, X),
+            "relu_mlp_classifier": (best_classifier, X_digits),
         }
         _save_and_reload(models, out)
-        _draw_figures(search.best_estimator_, classifiers, X_test, out)
+        _draw_figures(search.best_estimator_, classifiers, X, y, out)
     return rows
 
 
-def _row(task: str, name: str, model, split, seconds: float | None = None) -> dict:
-    _, X_test, _, y_test = split
-    metric = "R²" if task == "diabetes" else "accuracy"
-    return {
-        "task": task,
-        "model": name,
-        "metric": metric,
-        "score": model.score(X_test, y_test),
-        "seconds": seconds,
-    }
+def _folds_text(cv) -> str:
+    if isinstance(cv, RepeatedKFold):
+        return (
+            f"{cv.cvargs['n_splits']}-fold cross-validation repeated {cv.n_repeats} "
+            f"times: {cv.get_n_splits()} folds"
+        )
+    return f"{cv.get_n_splits()}-fold cross-validation"
 
 
-def _print_table(rows: list[dict]) -> None:
-    print()
-    print(f"{'data':<9} {'model':<38} {'test score':>16} {'fit time':>9}")
-    for row in rows:
-        score = f"{row['metric']} {row['score']:.3f}"
-        print(f"{row['task']:<9} {row['model']:<38} {score:>16} {row['seconds']:>8.2f}s")
-    print("(fit time of one fit; the tuned model's is its final refit)\n")
+def _print_tables(rows: list[dict], warm_up: float) -> None:
+    for task, metric in (("diabetes", "R²"), ("digits", "accuracy")):
+        table = [row for row in rows if row["task"] == task]
+        print()
+        print(
+            f"load_{task}: {metric} on held-out folds, mean (sd) over "
+            f"{table[0]['folds']} folds"
+        )
+        print(f"  {'model':<40} {metric:>16} {'fit / fold':>10}  not converged")
+        for row in table:
+            score = f"{row['mean']:.3f} ({row['sd']:.3f})"
+            if row["unconverged"] is None:
+                note = ""
+            else:
+                name, value = row["limit"]
+                note = f"{row['unconverged']} of {row['folds']} ({name}={value})"
+            print(f"  {row['model']:<40} {score:>16} {row['seconds']:>8.2f} s  {note}")
+    print(
+        "\n  fit / fold: the mean time of one fit (the tuned model's includes its "
+        "search),\n  after a warm-up fit: torch's one-off start-up in this process "
+        f"({warm_up:.2f} s) is in no row.\n  not converged: fits that ran out of "
+        "epochs (max_iter, max_epochs) before\n  their stopping rule ended them.\n"
+    )
 
 
 def _save_and_reload(models: dict, out: Path) -> None:
@@ -239,7 +347,7 @@ def _save_and_reload(models: dict, out: Path) -> None:
         print(f"      saved {path}; reloaded, it predicts the same")
 
 
-def _draw_figures(regressor, classifiers: dict, X_test, out: Path) -> None:
+def _draw_figures(regressor, classifiers: dict, X, y, out: Path) -> None:
     try:
         import matplotlib
 
@@ -248,48 +356,105 @@ def _draw_figures(regressor, classifiers: dict, X_test, out: Path) -> None:
     except ImportError:
         print('      figures skipped: install matplotlib (pip install "sknn[plot]")')
         return
-    from ._display import LossCurveDisplay
-
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
-    LossCurveDisplay.from_estimator(regressor, ax=axes[0], name="SigmoidRegressor")
-    for ax, (name, model) in zip(axes[1:], classifiers.items(), strict=True):
-        sizes = model[-1].hidden_layer_sizes
-        LossCurveDisplay.from_estimator(model, ax=ax, name=f"{name} {sizes}")
+    fig = _loss_figure(regressor, classifiers)
     fig.savefig(out / "loss_curves.png", dpi=100)
     plt.close(fig)
     print(f"      saved {out / 'loss_curves.png'}")
 
-    fig = _sigmoid_figure(regressor, X_test)
+    fig = _sigmoid_figure(regressor, X, y)
     fig.savefig(out / "sigmoids.png", dpi=100)
     plt.close(fig)
     print(f"      saved {out / 'sigmoids.png'}")
 
 
-def _sigmoid_figure(pipeline, X):
-    """Each fitted term c_i sigmoid(z_i) against its own z_i = b_i + w_i . x, and
-    the sum of the terms (plus b) against the prediction."""
+def _loss_figure(regressor, classifiers: dict):
+    """The training loss per epoch of the saved models, on a log scale (where a
+    loss that keeps falling by a little stays visible)."""
+    import matplotlib.pyplot as plt
+
+    from ._display import LossCurveDisplay
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), layout="constrained")
+    model = regressor[-1]
+    LossCurveDisplay.from_estimator(
+        regressor,
+        ax=axes[0],
+        name=f"load_diabetes: SigmoidRegressor, {model.n_sigmoids} sigmoids",
+    )
+    axes[0].set_ylabel("squared error of the standardized target")
+    for ax, (name, pipeline) in zip(axes[1:], classifiers.items(), strict=True):
+        sizes = pipeline[-1].hidden_layer_sizes
+        LossCurveDisplay.from_estimator(
+            pipeline, ax=ax, name=f"load_digits: ReLUMLPClassifier {sizes}, {name}"
+        )
+        ax.set_ylabel("cross-entropy + L2 penalty (alpha)")
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch (one pass over the training rows)")
+    fig.suptitle("Training loss per epoch of the saved models (log scale)")
+    return fig
+
+
+def _sigmoid_figure(pipeline, X, y, feature: int = 2, name: str = "bmi", shown: int = 6):
+    """The lecture's sum of sigmoids, term by term: the largest fitted terms
+    :math:`c_i\\,\\sigma(z_i)` against their own :math:`z_i`, then the same terms along
+    one feature (the others at their mean), and their sum (plus ``b``), which is
+    the prediction, over the data."""
     import matplotlib.pyplot as plt
 
     scaler, model = pipeline[0], pipeline[-1]
     X_scaled = scaler.transform(X)
     z = X_scaled @ model.weights_.T + model.biases_
-    parts = model.sigmoid_contributions(X_scaled)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    largest = np.argsort(-np.abs(model.heights_))[:shown]
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.4), layout="constrained")
     grid = np.linspace(z.min(), z.max(), 200)
-    for i in np.argsort(-np.abs(model.heights_))[:8]:
+    for i in largest:
         curve = model.heights_[i] / (1 + np.exp(-grid))
-        (line,) = left.plot(grid, curve, linewidth=1)
-        left.scatter(z[:, i], parts[:, i], s=6, color=line.get_color())
+        left.plot(
+            grid, curve, linewidth=1.5, label=f"$c_{{{i}}} = {model.heights_[i]:.0f}$"
+        )
+    left.axhline(0, color="0.8", linewidth=0.8, zorder=0)
     left.set(
-        xlabel="z_i = b_i + w_i · x",
-        ylabel="c_i · sigmoid(z_i)",
-        title="the largest fitted sigmoids (curves) and the test rows on them",
+        xlabel=r"$z_i = b_i + \mathbf{w}_i \cdot \mathbf{x}$",
+        ylabel=r"$c_i\,\sigma(z_i)$",
+        title=f"The {shown} largest of {model.n_sigmoids} terms",
     )
+    left.legend(fontsize="small", ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+
+    # one feature varies over its range (in its own units), the others at their mean
+    values = np.linspace(X[:, feature].min(), X[:, feature].max(), 200)
+    rows = np.tile(scaler.mean_, (len(values), 1))
+    rows[:, feature] = values
+    parts = model.sigmoid_contributions(scaler.transform(rows))
+    for i in largest:
+        middle.plot(
+            values, parts[:, i], linewidth=1.5, label=f"$c_{{{i}}}\\,\\sigma(z_{{{i}}})$"
+        )
+    middle.axhline(0, color="0.8", linewidth=0.8, zorder=0)
+    middle.set(
+        xlabel=f"{name} (kg/m²; the other features at their mean)",
+        ylabel="the term's part of the prediction",
+        title=f"The same terms along {name}",
+    )
+    middle.legend(fontsize="small", ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+
+    right.scatter(X[:, feature], y, s=8, color="0.75", label="the data")
     total = model.constant_ + parts.sum(axis=1)
-    right.scatter(pipeline.predict(X), total, s=8)
+    right.plot(
+        values,
+        total,
+        color="C3",
+        linewidth=2.5,
+        label=r"$b + \sum_i c_i\,\sigma(z_i)$ = predict",
+    )
     right.set(
-        xlabel="predict(X)",
-        ylabel="b + Σ c_i · sigmoid(z_i)",
-        title=f"the sum of {model.n_sigmoids} sigmoids is the prediction",
+        xlabel=f"{name} (kg/m²; the other features at their mean)",
+        ylabel="disease progression (y)",
+        title=f"Their sum: the fitted function of {name}",
+    )
+    right.legend(fontsize="small")
+    fig.suptitle(
+        "SigmoidRegressor on load_diabetes: "
+        r"$y = b + \sum_i c_i\,\sigma(b_i + \mathbf{w}_i \cdot \mathbf{x})$"
     )
     return fig
