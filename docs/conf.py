@@ -1,6 +1,11 @@
 """Sphinx configuration for sknn's documentation."""
 
+import pathlib
+import sys
+
 import sknn
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent / "_ext"))
 
 project = "sknn"
 author = "the sknn developers"
@@ -11,7 +16,7 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.intersphinx",
-    "sphinx.ext.mathjax",
+    "mathml",  # formulas as MathML, drawn without network (docs/_ext/mathml.py)
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -34,5 +39,17 @@ numpydoc_class_members_toctree = False
 intersphinx_mapping = {}  # built offline: no inventories are fetched
 
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
-html_theme = "alabaster"
+html_math_renderer = "mathml"
+# scikit-learn's theme (and that of most of its ecosystem): a wide column for code,
+# a layout for phones, and nothing fetched from the network
+html_theme = "pydata_sphinx_theme"
 html_title = f"sknn {release}"
+# no left column: the header links every page, and code gets the width
+html_sidebars = {"**": []}
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc"],
+}

@@ -2,11 +2,11 @@
 More sigmoids, a closer fit
 ===========================
 
-Any smooth curve is close to a piecewise-linear one with enough pieces, and each
-piece is about one sigmoid. So the more sigmoids, the closer a
-:class:`~sknn.SigmoidRegressor` can follow a smooth curve: here the training error
-on a wavy curve falls as ``n_sigmoids`` grows. (Adam, rather than plain SGD, lets
-every size converge within a few hundred epochs.)
+Any smooth curve is close to a piecewise-linear one with enough pieces, and
+each piece is about one sigmoid. So the more sigmoids, the closer a
+:class:`~sknn.SigmoidRegressor` can follow a smooth curve: here the training
+error on a wavy curve falls as ``n_sigmoids`` grows. (Adam, rather than plain
+SGD, lets every size converge within a few hundred epochs.)
 """
 
 # %%
@@ -18,8 +18,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sknn import SigmoidRegressor
 
-# These fits run a fixed number of epochs on purpose: no warning that more epochs
-# would lower the loss further.
+# These fits run a fixed number of epochs on purpose: no warning that more
+# epochs would lower the loss further.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 rng = np.random.RandomState(0)
@@ -52,7 +52,12 @@ for n in (1, 4, 32):
 left.set(title="fits with more and more sigmoids", xlabel="x")
 left.legend()
 right.plot(counts, errors, marker="o")
-right.set(xscale="log", yscale="log", xlabel="n_sigmoids", ylabel="mean squared error")
+right.set(
+    xscale="log",
+    yscale="log",
+    xlabel="n_sigmoids",
+    ylabel="mean squared error",
+)
 right.set_xticks(counts, [str(n) for n in counts])
 right.set_title("the error falls as n_sigmoids grows")
 plt.show()

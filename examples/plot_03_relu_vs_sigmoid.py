@@ -2,17 +2,18 @@
 From sigmoid to ReLU
 ====================
 
-:math:`\\mathrm{ReLU}(z) = \\max(0, z)`. Two ReLUs make one hard sigmoid, so a sum
-of :math:`2n` ReLUs can do what a sum of :math:`n` hard sigmoids does. First the
-identity, then the three activations of :class:`~sknn.SigmoidRegressor` on the
-same data.
+:math:`\\mathrm{ReLU}(z) = \\max(0, z)`. Two ReLUs make one hard sigmoid, so a
+sum of :math:`2n` ReLUs can do what a sum of :math:`n` hard sigmoids does.
+First the identity, then the three activations of
+:class:`~sknn.SigmoidRegressor` on the same data.
 """
 
 # %%
 # Two ReLUs make a hard sigmoid
 # -----------------------------
-# torch's hard sigmoid is flat at 0 below :math:`z=-3`, a ramp of slope 1/6, and
-# flat at 1 above :math:`z=3`: exactly :math:`(\mathrm{ReLU}(z+3) - \mathrm{ReLU}(z-3))/6`.
+# torch's hard sigmoid is flat at 0 below :math:`z=-3`, a ramp of slope 1/6,
+# and flat at 1 above :math:`z=3`: exactly :math:`(\mathrm{ReLU}(z+3) -
+# \mathrm{ReLU}(z-3))/6`.
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -45,7 +46,11 @@ fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
 ax.scatter(x, y, s=5, color="gray", label="data")
 for activation, n in [("sigmoid", 8), ("hard_sigmoid", 8), ("relu", 16)]:
     model = SigmoidRegressor(
-        n_sigmoids=n, activation=activation, lr=0.05, batch_size=32, random_state=0
+        n_sigmoids=n,
+        activation=activation,
+        lr=0.05,
+        batch_size=32,
+        random_state=0,
     ).fit(x, y)
     r2 = model.score(x, y)
     ax.plot(x, model.predict(x), label=f"{n} x {activation}: R² {r2:.3f}")

@@ -2,15 +2,15 @@
 Early stopping on a dev set
 ===========================
 
-The lecture trains on one part of the data, watches the loss on a held-out *dev*
-(validation) set, and keeps the model from the epoch where the dev set did best;
-the test set is touched only once, at the end.
+The lecture trains on one part of the data, watches the loss on a held-out
+*dev* (validation) set, and keeps the model from the epoch where the dev set
+did best; the test set is touched only once, at the end.
 
-``early_stopping=True`` does exactly this: ``validation_fraction`` of the training
-rows become the dev set, its loss and score are recorded after every epoch, training
-stops once more than ``n_iter_no_change`` epochs in a row have not beaten the best
-dev score by ``tol`` (scikit-learn's rule), and the weights of the best epoch are
-kept.
+``early_stopping=True`` does exactly this: ``validation_fraction`` of the
+training rows become the dev set, its loss and score are recorded after every
+epoch, training stops once more than ``n_iter_no_change`` epochs in a row have
+not beaten the best dev score by ``tol`` (scikit-learn's rule), and the weights
+of the best epoch are kept.
 """
 
 # %%
@@ -26,7 +26,9 @@ from sklearn.preprocessing import StandardScaler
 from sknn import ReLUMLPClassifier
 
 X, y = load_digits(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, stratify=y, random_state=0
+)
 
 model = make_pipeline(
     StandardScaler(),
@@ -49,18 +51,22 @@ print(
     f"stopped after {net.n_iter_} epochs; best dev accuracy "
     f"{net.best_validation_score_:.3f} at epoch {best_epoch}"
 )
-print(f"test accuracy of the kept (best) weights: {model.score(X_test, y_test):.3f}")
+accuracy = model.score(X_test, y_test)
+print(f"test accuracy of the kept (best) weights: {accuracy:.3f}")
 
 # %%
 # The loss curves
 # ---------------
-# The training loss keeps falling, while the dev loss soon flattens out: from then
-# on the network only gets better at the training rows, not at new ones. The dev
-# accuracy peaks early, and the weights from its best epoch are the ones kept.
+# The training loss keeps falling, while the dev loss soon flattens out: from
+# then on the network only gets better at the training rows, not at new ones.
+# The dev accuracy peaks early, and the weights from its best epoch are the
+# ones kept.
 epochs = np.arange(1, net.n_iter_ + 1)
 dev_loss = net.net_.history[:, "valid_loss"]
 
-fig, (ax_loss, ax_score) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+fig, (ax_loss, ax_score) = plt.subplots(
+    1, 2, figsize=(10, 4), layout="constrained"
+)
 ax_loss.plot(epochs, net.loss_curve_, label="training loss")
 ax_loss.plot(epochs, dev_loss, label="dev loss")
 ax_loss.set_yscale("log")
@@ -70,7 +76,12 @@ ax_score.plot(epochs, net.validation_scores_, color="tab:green")
 ax_score.set_xlabel("epoch")
 ax_score.set_ylabel("dev accuracy")
 for ax in (ax_loss, ax_score):
-    ax.axvline(best_epoch, color="gray", linestyle="--", label=f"kept: epoch {best_epoch}")
+    ax.axvline(
+        best_epoch,
+        color="gray",
+        linestyle="--",
+        label=f"kept: epoch {best_epoch}",
+    )
 ax_loss.legend()
 ax_score.legend(loc="lower right")
 fig.suptitle("ReLUMLPClassifier on digits, early_stopping=True")

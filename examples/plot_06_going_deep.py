@@ -3,11 +3,11 @@ Going deep: shallow against deep on digits
 ==========================================
 
 Stacking layers of neurons is deep learning. :class:`~sknn.ReLUMLPClassifier`
-builds its network from ``hidden_layer_sizes``: ``(16,)`` is one hidden layer of
-16 ReLUs, ``(128, 128)`` two layers of 128. Both are trained with softmax and
-cross-entropy on the 8x8 digit images; the deeper (and wider) network makes fewer
-mistakes on the test set, and the confusion matrix shows which digits it still
-mixes up.
+builds its network from ``hidden_layer_sizes``: ``(16,)`` is one hidden layer
+of 16 ReLUs, ``(128, 128)`` two layers of 128. Both are trained with softmax
+and cross-entropy on the 8x8 digit images; the deeper (and wider) network makes
+fewer mistakes on the test set, and the confusion matrix shows which digits it
+still mixes up.
 """
 
 # %%
@@ -23,17 +23,20 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import LossCurveDisplay, ReLUMLPClassifier
 
-# These fits run a fixed number of epochs on purpose: no warning that more epochs
-# would lower the loss further.
+# These fits run a fixed number of epochs on purpose: no warning that more
+# epochs would lower the loss further.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = load_digits(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, stratify=y, random_state=0
+)
 
 models = {}
 for sizes in [(16,), (128, 128)]:
     model = make_pipeline(
-        StandardScaler(), ReLUMLPClassifier(sizes, max_epochs=100, random_state=0)
+        StandardScaler(),
+        ReLUMLPClassifier(sizes, max_epochs=100, random_state=0),
     ).fit(X_train, y_train)
     models[sizes] = model
     n_weights = sum(p.numel() for p in model[-1].module_.parameters())
@@ -47,7 +50,9 @@ for sizes in [(16,), (128, 128)]:
 # -----------
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 for ax, (sizes, model) in zip(axes, models.items(), strict=True):
-    LossCurveDisplay.from_estimator(model, ax=ax, name=f"hidden_layer_sizes={sizes}")
+    LossCurveDisplay.from_estimator(
+        model, ax=ax, name=f"hidden_layer_sizes={sizes}"
+    )
 plt.show()
 
 # %%

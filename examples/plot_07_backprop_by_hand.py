@@ -2,23 +2,23 @@
 Backpropagation by hand
 =======================
 
-Autograd computes the gradient of the loss with respect to every parameter. Here
-the same gradients of :class:`~sknn.SigmoidRegressor`'s loss are computed once by
-hand, with the chain rule in numpy, and compared with autograd's.
+Autograd computes the gradient of the loss with respect to every parameter.
+Here the same gradients of :class:`~sknn.SigmoidRegressor`'s loss are computed
+once by hand, with the chain rule in numpy, and compared with autograd's.
 
-For one layer, :math:`\\partial C / \\partial w = \\partial z / \\partial w \\cdot
-\\partial C / \\partial z`: the *forward pass* gives :math:`\\partial z / \\partial w`
-(the input that meets the weight), and the *backward pass* gives
+For one layer, :math:`\\partial C / \\partial w = \\partial z / \\partial w
+\\cdot \\partial C / \\partial z`: the *forward pass* gives :math:`\\partial z
+/ \\partial w` (the input that meets the weight), and the *backward pass* gives
 :math:`\\partial C / \\partial z`, from the output back towards the input.
 """
 
 # %%
 # The model and a batch
 # ---------------------
-# The module of a fitted regressor, in the lecture's notation
-# :math:`\hat y = b + c^T \sigma(\vec b + W x)`, and a mini-batch of the
-# standardized inputs and target it trains on. Everything is in float64 here, so
-# the two computations can be compared to rounding error.
+# The module of a fitted regressor, in the lecture's notation :math:`\hat y = b
+# + c^T \sigma(\vec b + W x)`, and a mini-batch of the standardized inputs and
+# target it trains on. Everything is in float64 here, so the two computations
+# can be compared to rounding error.
 import warnings
 
 import matplotlib.pyplot as plt
@@ -30,8 +30,8 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import SigmoidRegressor
 
-# These fits run a fixed number of epochs on purpose: no warning that more epochs
-# would lower the loss further.
+# These fits run a fixed number of epochs on purpose: no warning that more
+# epochs would lower the loss further.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 X, y = load_diabetes(return_X_y=True)
@@ -46,7 +46,8 @@ X_batch, y_batch = X[:32], y[:32, np.newaxis]
 # Forward and backward by hand
 # ----------------------------
 def gradients_by_hand(W, b_vec, c, b, X, y):
-    """The mean squared error of ``b + c sigmoid(b_vec + W x)`` and its gradients."""
+    """The mean squared error of ``b + c sigmoid(b_vec + W x)`` and its
+    gradients."""
     n = len(X)
     # forward pass: keep every intermediate value
     z = X @ W.T + b_vec  # (n, n_sigmoids)
@@ -65,7 +66,8 @@ def gradients_by_hand(W, b_vec, c, b, X, y):
 
 
 def gradients_by_autograd(module, X, y):
-    """The same loss and gradients from torch: ``loss.backward()`` fills ``.grad``."""
+    """The same loss and gradients from torch: ``loss.backward()`` fills
+    ``.grad``."""
     module.zero_grad()
     X, y = torch.from_numpy(X), torch.from_numpy(y)
     loss = torch.nn.functional.mse_loss(module(X), y)
@@ -82,7 +84,8 @@ def gradients_by_autograd(module, X, y):
 def parameters(module):
     hidden, output = module.hidden, module.output
     return [
-        p.detach().numpy() for p in (hidden.weight, hidden.bias, output.weight, output.bias)
+        p.detach().numpy()
+        for p in (hidden.weight, hidden.bias, output.weight, output.bias)
     ]
 
 
@@ -90,10 +93,13 @@ loss_hand, by_hand = gradients_by_hand(*parameters(module), X_batch, y_batch)
 loss_auto, by_autograd = gradients_by_autograd(module, X_batch, y_batch)
 np.testing.assert_allclose(loss_hand, loss_auto, rtol=1e-12)
 for name in by_hand:
-    np.testing.assert_allclose(by_hand[name], by_autograd[name], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(
+        by_hand[name], by_autograd[name], rtol=1e-10, atol=1e-14
+    )
     diff = np.abs(by_hand[name] - by_autograd[name]).max()
     print(
-        f"dC/d{name:<5} shape {str(by_hand[name].shape):<8} largest difference {diff:.1e}"
+        f"dC/d{name:<5} shape {str(by_hand[name].shape):<8} "
+        f"largest difference {diff:.1e}"
     )
 
 # %%
@@ -101,9 +107,13 @@ for name in by_hand:
 # ----------------------------------------------
 fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
 for name in by_hand:
-    ax.scatter(by_autograd[name].ravel(), by_hand[name].ravel(), label=name, s=15)
+    ax.scatter(
+        by_autograd[name].ravel(), by_hand[name].ravel(), label=name, s=15
+    )
 limits = ax.get_xlim()
 ax.plot(limits, limits, color="gray", linewidth=0.5)
-ax.set(xlabel="autograd", ylabel="chain rule by hand", title="the same gradients")
+ax.set(
+    xlabel="autograd", ylabel="chain rule by hand", title="the same gradients"
+)
 ax.legend()
 plt.show()
