@@ -31,6 +31,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "show_memory": False,
     "matplotlib_animations": False,
+    # its page of run times loads scripts from CDNs; the docs work offline
+    "write_computation_times": False,
 }
 
 numpydoc_show_class_members = False
@@ -49,6 +51,9 @@ html_sidebars = {"**": []}
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
 html_theme_options = {
+    # the search as a button: the header's links and it fit on one line
+    "navbar_persistent": ["search-button"],
+    "header_links_before_dropdown": 5,
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],

@@ -215,7 +215,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     >>> X, y = load_iris(return_X_y=True, as_frame=True)
     >>> labels = y.map({0: "setosa", 1: "versicolor", 2: "virginica"})
     >>> model = make_pipeline(
-    ...     StandardScaler(), ReLUMLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    ...     StandardScaler(),
+    ...     ReLUMLPClassifier(hidden_layer_sizes=(16,), random_state=0),
     ... )
     >>> model.fit(X, labels).score(X, labels) > 0.95
     True

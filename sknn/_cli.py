@@ -7,9 +7,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the versions of sknn and of what it runs on."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version())
+        parser.exit(0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="sknn",
         description="scikit-learn compatible neural networks on PyTorch.",
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument(
+        "--version", action=_VersionAction, help="print the versions and exit"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
@@ -33,9 +47,10 @@ def _parser() -> argparse.ArgumentParser:
             "Tune SigmoidRegressor on load_diabetes with sknn's GridSearchCV (timed "
             "against scikit-learn's on the same grid); score it, tuned in each fold "
             "and at its defaults, and a shallow and a deep ReLUMLPClassifier on "
-            "load_digits, by repeated cross-validation next to a linear model, "
-            "gradient boosting and scikit-learn's MLP; save the best models and "
-            "figures, and reload them. About 40 seconds on two CPU cores."
+            "load_digits, by cross-validation (mean and spread over the folds) next "
+            "to a linear model, gradient boosting and scikit-learn's MLP; save the "
+            "best models and "
+            "figures, and reload them. About 30 seconds on two CPU cores."
         ),
     )
     demo.add_argument(
@@ -84,15 +99,22 @@ def _output_folder(out: Path | None, force: bool) -> Path:
     is said), an empty one, or with ``force`` one that holds files."""
     if out is None:
         out = Path.cwd() / datetime.now().strftime("sknn-demo-%Y%m%d-%H%M%S")
+    out = out.expanduser()
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")
+    if out.is_symlink() and not out.exists():
+        raise ValueError(f"--out {out} is a link to a folder that does not exist")
     if out.exists():
         if any(out.iterdir()) and not force:
             raise ValueError(
                 f"--out {out} is not empty; the demo would replace its files of the "
                 f"same names. Give a new or empty folder, or add --force"
             )
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise ValueError(f"--out {out}: this user cannot write in that folder")
         return out
+    if out.parent.exists() and not out.parent.is_dir():
+        raise ValueError(f"--out {out}: {out.parent} is a file, not a folder")
     if not out.parent.is_dir():
         raise ValueError(
             f"--out {out}: its parent folder {out.parent} does not exist; create it "
@@ -112,9 +134,9 @@ def _device_line(asked: str, device) -> str:
         if device.type == "cuda":
             why = f"the CUDA GPU {torch.cuda.get_device_name(device)}"
         elif device.type == "mps":
-            why = "Apple's GPU (MPS)"
+            why = "Apple's GPU, through MPS"
         else:
-            why = "no CUDA or MPS GPU on this machine"
+            why = "torch sees no CUDA or MPS device"
         line += f" (--device auto: {why})"
     return line + "."
 

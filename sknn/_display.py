@@ -49,7 +49,9 @@ class LossCurveDisplay:
     >>> from sklearn.datasets import load_iris
     >>> from sknn import LossCurveDisplay, ReLUMLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> model = ReLUMLPClassifier(early_stopping=True, max_epochs=30, random_state=0)
+    >>> model = ReLUMLPClassifier(
+    ...     early_stopping=True, max_epochs=30, random_state=0
+    ... )
     >>> display = LossCurveDisplay.from_estimator(model.fit(X, y))
     >>> len(display.loss_line_.get_xdata()) == model.n_iter_
     True

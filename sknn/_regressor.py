@@ -194,9 +194,12 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sknn import SigmoidRegressor
-    >>> X, y = make_regression(n_samples=200, n_features=4, noise=5.0, random_state=0)
+    >>> X, y = make_regression(
+    ...     n_samples=200, n_features=4, noise=5.0, random_state=0
+    ... )
     >>> model = make_pipeline(
-    ...     StandardScaler(), SigmoidRegressor(n_sigmoids=20, max_epochs=50, random_state=0)
+    ...     StandardScaler(),
+    ...     SigmoidRegressor(n_sigmoids=20, max_epochs=50, random_state=0),
     ... )
     >>> model.fit(X, y).score(X, y) > 0.95
     True
@@ -207,13 +210,16 @@ class SigmoidRegressor(RegressorMixin, BaseSGDNetwork):
     \\sigma(\\vec b + W x)`, and the share of each sigmoid in a prediction:
 
     >>> regressor = model[-1]
-    >>> regressor.weights_.shape, regressor.biases_.shape, regressor.heights_.shape
-    ((20, 4), (20,), (20,))
+    >>> regressor.weights_.shape, regressor.biases_.shape
+    ((20, 4), (20,))
+    >>> regressor.heights_.shape
+    (20,)
     >>> X_scaled = model[0].transform(X[:3])
     >>> parts = regressor.sigmoid_contributions(X_scaled)
     >>> parts.shape
     (3, 20)
-    >>> bool(np.allclose(regressor.constant_ + parts.sum(axis=1), model.predict(X[:3])))
+    >>> total = regressor.constant_ + parts.sum(axis=1)
+    >>> bool(np.allclose(total, model.predict(X[:3])))
     True
     """
 

@@ -88,6 +88,12 @@ def test_out_whose_parent_is_missing_is_refused(tmp_path, capsys):
     assert main(["demo", "--out", str(deep)]) == 2
     assert "its parent folder" in one_line_error(capsys)
     assert not (tmp_path / "a").exists()
+    (tmp_path / "file").write_text("")
+    assert main(["demo", "--out", str(tmp_path / "file" / "run")]) == 2
+    assert "is a file, not a folder" in one_line_error(capsys)
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    assert main(["demo", "--out", str(tmp_path / "gone")]) == 2
+    assert "a link to a folder that does not exist" in one_line_error(capsys)
 
 
 def test_auto_device_says_what_it_chose(tmp_path, capsys, monkeypatch):
@@ -95,7 +101,7 @@ def test_auto_device_says_what_it_chose(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     monkeypatch.setattr("sknn._device._mps_available", lambda: False)
     assert main(["demo", "--device", "auto", "--out", str(tmp_path / "run")]) == 0
-    assert "Training on cpu (--device auto: no CUDA or MPS GPU on this machine)." in (
+    assert "Training on cpu (--device auto: torch sees no CUDA or MPS device)." in (
         capsys.readouterr().out
     )
 
