@@ -3,7 +3,9 @@
     python -m benchmarks._sweep regression '{"alpha": [0.0, 0.3], "lr": [0.01, 0.03]}'
     python -m benchmarks._sweep classification '{"alpha": [0.1, 1.0]}' '{"max_epochs": 300}'
 
-The first argument is the task, the second a grid of sknn parameters (JSON), the
+The first argument is the estimator's task: ``regression`` (``SigmoidRegressor``),
+``deep-regression`` (``ReLUMLPRegressor``) or ``classification``
+(``ReLUMLPClassifier``); the second a grid of sknn parameters (JSON), the
 optional third parameters set for every candidate. On each data set of the task,
 ``sknn.model_selection.GridSearchCV`` trains every candidate on the benchmark's
 folds (5-fold, the same preprocessing inside each fold), side by side; each
@@ -32,7 +34,7 @@ def sweep(task: str, grid: dict, fixed: dict, results: Path) -> list[dict]:
     from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.pipeline import make_pipeline
 
-    from sknn import ReLUMLPClassifier, SigmoidRegressor
+    from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
     from sknn.model_selection import GridSearchCV
 
     saved = {
@@ -40,12 +42,15 @@ def sweep(task: str, grid: dict, fixed: dict, results: Path) -> list[dict]:
         for row in json.loads(results.read_text())["real_data"]["datasets"]
     }
     scores: dict[str, list] = {}
+    deep = task == "deep-regression"
+    task = "regression" if deep else task
     for dataset in _realdata.DATASETS:
         if dataset.task != task:
             continue
         X, y, categorical = _realdata._prepared(dataset)
         if task == "regression":
-            model, cv, y = SigmoidRegressor, KFold, y.astype(float)
+            model = ReLUMLPRegressor if deep else SigmoidRegressor
+            cv, y = KFold, y.astype(float)
         else:
             model, cv = ReLUMLPClassifier, StratifiedKFold
         step = model.__name__.lower()

@@ -4,6 +4,7 @@ Two estimators, trained by mini-batch SGD through skorch:
 
 * :class:`SigmoidRegressor`: the lecture's sum of sigmoids for regression;
 * :class:`ReLUMLPClassifier`: a deep ReLU network with softmax and cross-entropy;
+* :class:`ReLUMLPRegressor`: the same deep network for regression (squared error);
 
 and :class:`LossCurveDisplay`, which draws the loss and dev scores of a fit.
 """
@@ -12,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._classifier import ReLUMLPClassifier
 from ._display import LossCurveDisplay
-from ._regressor import SigmoidRegressor
+from ._regressor import ReLUMLPRegressor, SigmoidRegressor
 
 try:
     __version__ = version("sknn")
@@ -21,8 +22,14 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 # Saved models (pickle, joblib, skops) name the classes by their public path, which
 # stays when the private modules change, and which skops asks users to trust.
-for _public in (ReLUMLPClassifier, SigmoidRegressor, LossCurveDisplay):
+for _public in (ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor, LossCurveDisplay):
     _public.__module__ = __name__
 del _public
 
-__all__ = ["LossCurveDisplay", "ReLUMLPClassifier", "SigmoidRegressor", "__version__"]
+__all__ = [
+    "LossCurveDisplay",
+    "ReLUMLPClassifier",
+    "ReLUMLPRegressor",
+    "SigmoidRegressor",
+    "__version__",
+]

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ._base import BaseSGDNetwork, take_trained
 from ._callbacks import FitData, accuracy, subset_accuracy
+from ._inputs import check_hidden_layer_sizes
 from ._modules import ReLUMLP
 
 
@@ -31,20 +32,6 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     logit)."""
     exp = np.exp(logits - logits.max(axis=1, keepdims=True))
     return exp / exp.sum(axis=1, keepdims=True)
-
-
-def _check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
-    sizes = (
-        (hidden_layer_sizes,)
-        if isinstance(hidden_layer_sizes, Integral)
-        else tuple(hidden_layer_sizes)
-    )
-    if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
-        raise ValueError(
-            f"The 'hidden_layer_sizes' parameter must hold positive integers. "
-            f"Got {hidden_layer_sizes!r} instead."
-        )
-    return tuple(int(size) for size in sizes)
 
 
 class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
@@ -513,7 +500,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     def _module_kwargs(self, X) -> dict:
         return {
             "n_features": X.shape[1],
-            "hidden_layer_sizes": _check_hidden_layer_sizes(self.hidden_layer_sizes),
+            "hidden_layer_sizes": check_hidden_layer_sizes(self.hidden_layer_sizes),
             "n_outputs": len(self.classes_),
         }
 

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils._param_validation import Options
 from skorch.callbacks import Callback
@@ -141,3 +143,18 @@ def widened_scale(scale: np.ndarray, mean: np.ndarray, rows, weights) -> np.ndar
         spread = np.sqrt(np.average(((rows - mean) / peak) ** 2, axis=0, weights=weights))
         spread = spread * peak
     return np.where(scale > 0, scale, spread)
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints (an int is one layer)."""
+    sizes = (
+        (hidden_layer_sizes,)
+        if isinstance(hidden_layer_sizes, Integral)
+        else tuple(hidden_layer_sizes)
+    )
+    if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
+        raise ValueError(
+            f"The 'hidden_layer_sizes' parameter must hold positive integers. "
+            f"Got {hidden_layer_sizes!r} instead."
+        )
+    return tuple(int(size) for size in sizes)

@@ -12,9 +12,9 @@ estimators::
     sknn.io.dump(model, "model.skops")
     model = sknn.io.load("model.skops")
 
-which is ``skops.io.dump`` and ``skops.io.load(file,
-trusted=["sknn.ReLUMLPClassifier", "sknn.SigmoidRegressor"])``, with errors that
-say what is wrong with a file. Both need skops: ``pip install "sknn[skops]"``.
+which is ``skops.io.dump`` and ``skops.io.load(file, trusted=[...])`` with
+sknn's three estimators trusted (:data:`TRUSTED`), with errors that say what is
+wrong with a file. Both need skops: ``pip install "sknn[skops]"``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _DAMAGED = (
     RuntimeError,  # zipfile's "is encrypted"; sknn's own errors are ValueErrors
 )
 
-TRUSTED = ("sknn.ReLUMLPClassifier", "sknn.SigmoidRegressor")
+TRUSTED = ("sknn.ReLUMLPClassifier", "sknn.ReLUMLPRegressor", "sknn.SigmoidRegressor")
 """The types :func:`load` trusts besides skops's own defaults (scikit-learn's
 estimators, numpy arrays, Python's plain types): sknn's estimators."""
 

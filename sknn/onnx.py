@@ -1,7 +1,8 @@
 """Export sknn estimators to ONNX with skl2onnx, alone or inside a ``Pipeline``.
 
 Importing this module registers shape calculators and converters for
-:class:`~sknn.SigmoidRegressor` and :class:`~sknn.ReLUMLPClassifier` with
+:class:`~sknn.SigmoidRegressor`, :class:`~sknn.ReLUMLPRegressor` and
+:class:`~sknn.ReLUMLPClassifier` with
 `skl2onnx <https://onnx.ai/sklearn-onnx/>`_, so that ``skl2onnx.to_onnx`` converts a
 whole pipeline (scalers, encoders, a ``ColumnTransformer``, and the sknn
 estimator last)::
@@ -47,7 +48,7 @@ from torch import nn
 
 from ._backprop import linear_chain
 from ._classifier import ReLUMLPClassifier
-from ._regressor import SigmoidRegressor
+from ._regressor import ReLUMLPRegressor, SigmoidRegressor
 
 __all__: list[str] = []
 
@@ -225,9 +226,10 @@ def _convert_classifier(scope, operator, container) -> None:
     )
 
 
-update_registered_converter(
-    SigmoidRegressor, "SknnSigmoidRegressor", _regressor_shapes, _convert_regressor
-)
+for _estimator in (SigmoidRegressor, ReLUMLPRegressor):
+    update_registered_converter(
+        _estimator, f"Sknn{_estimator.__name__}", _regressor_shapes, _convert_regressor
+    )
 update_registered_converter(
     ReLUMLPClassifier,
     "SknnReLUMLPClassifier",

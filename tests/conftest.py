@@ -2,7 +2,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification, make_regression
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -31,9 +31,13 @@ def same_state(a: dict, b: dict) -> bool:
     return all(torch.equal(a[key], b[key]) for key in a) and a.keys() == b.keys()
 
 
-@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda cls: cls.__name__)
+@pytest.fixture(
+    params=[SigmoidRegressor, ReLUMLPRegressor, ReLUMLPClassifier],
+    ids=lambda cls: cls.__name__,
+)
 def case(request, regression_data, classification_data):
     """Each estimator class with data of its kind: ``(cls, X, y)``."""
     cls = request.param
-    X, y = regression_data if cls is SigmoidRegressor else classification_data
+    regressor = cls is not ReLUMLPClassifier
+    X, y = regression_data if regressor else classification_data
     return cls, X, y

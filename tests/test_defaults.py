@@ -22,7 +22,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 
 
 def pooled_cv_score(estimator, X, y, cv, metric):
@@ -51,10 +51,11 @@ def test_multilabel_defaults_match_or_beat_mlpclassifier():
     assert ours >= theirs, (ours, theirs)
 
 
-def test_regressor_defaults_beat_mlpregressor_on_an_unscaled_target():
+@pytest.mark.parametrize("cls", [SigmoidRegressor, ReLUMLPRegressor])
+def test_regressor_defaults_beat_mlpregressor_on_an_unscaled_target(cls):
     X, y = load_diabetes(return_X_y=True)  # y is in the hundreds and is not scaled
     cv = KFold(5, shuffle=True, random_state=0)
-    ours = pooled_cv_score(SigmoidRegressor(random_state=0), X, y, cv, r2_score)
+    ours = pooled_cv_score(cls(random_state=0), X, y, cv, r2_score)
     theirs = pooled_cv_score(MLPRegressor(random_state=0), X, y, cv, r2_score)
     assert ours >= theirs, (ours, theirs)
     assert ours > 0.45  # about what a linear model reaches on this data

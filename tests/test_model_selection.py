@@ -16,7 +16,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor, _base
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor, _base
 from sknn import model_selection as ms
 from sknn._net import TensorNet
 
@@ -31,6 +31,19 @@ def regression_search():
         "sigmoidregressor__lr": [0.003, 0.03],
         "sigmoidregressor__alpha": [0.0, 0.01],
         "standardscaler__with_mean": [True, False],
+    }
+    return estimator, grid, X, y
+
+
+def deep_regression_search():
+    X, y = make_regression(300, 6, noise=10, random_state=0)
+    y = np.c_[y, np.sin(y / 50)]  # two outputs
+    estimator = make_pipeline(
+        StandardScaler(), ReLUMLPRegressor(random_state=0, max_epochs=20, batch_size=64)
+    )
+    grid = {
+        "relumlpregressor__hidden_layer_sizes": [(8,), (16,), (8, 8)],
+        "relumlpregressor__lr": [0.003, 0.03],
     }
     return estimator, grid, X, y
 
@@ -72,7 +85,9 @@ def count_fits_trained_alone(monkeypatch) -> list:
     return trained_alone
 
 
-@pytest.mark.parametrize("make", [regression_search, classification_search])
+@pytest.mark.parametrize(
+    "make", [regression_search, deep_regression_search, classification_search]
+)
 def test_grid_search_is_scikit_learns_with_the_fits_trained_side_by_side(
     make, capsys, monkeypatch
 ):

@@ -9,7 +9,7 @@ from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classific
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 
 pytest.importorskip("skl2onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -43,16 +43,22 @@ def preprocessing(X):
     )
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "hard_sigmoid", "relu"])
+REGRESSORS = {
+    "sigmoid": lambda: SigmoidRegressor(activation="sigmoid"),
+    "hard_sigmoid": lambda: SigmoidRegressor(activation="hard_sigmoid"),
+    "relu": lambda: SigmoidRegressor(activation="relu"),
+    "deep ReLU": lambda: ReLUMLPRegressor(hidden_layer_sizes=(16, 8)),
+}
+
+
+@pytest.mark.parametrize("regressor", REGRESSORS)
 @pytest.mark.parametrize("outputs", [1, 2])
-def test_regression_pipelines(activation, outputs):
+def test_regression_pipelines(regressor, outputs):
     X, y = load_diabetes(return_X_y=True)
     X = with_a_category(X)
     Y = y if outputs == 1 else np.c_[y, y / 100 + X[:, 2]]
-    model = make_pipeline(
-        preprocessing(X),
-        SigmoidRegressor(activation=activation, max_epochs=30, random_state=0),
-    ).fit(X, Y)
+    estimator = REGRESSORS[regressor]().set_params(max_epochs=30, random_state=0)
+    model = make_pipeline(preprocessing(X), estimator).fit(X, Y)
     (predicted,) = run(model, X)
     assert predicted.shape == (len(X), outputs)
     expected = model.predict(X).reshape(len(X), outputs)  # on the target's scale

@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import sknn.io
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 from sknn._persistence import _checksum
 from sknn.model_selection import GridSearchCV
 
@@ -33,6 +33,7 @@ skops_io = pytest.importorskip("skops.io")
 DATA = pathlib.Path(__file__).parent / "data"
 TRUSTED = {
     SigmoidRegressor: ["sknn.SigmoidRegressor"],
+    ReLUMLPRegressor: ["sknn.ReLUMLPRegressor"],
     ReLUMLPClassifier: ["sknn.ReLUMLPClassifier"],
 }
 
@@ -85,6 +86,11 @@ def variants():
         ("regressor", fitted(SigmoidRegressor, X_reg, y_reg), X_reg),
         ("two-targets", fitted(SigmoidRegressor, X_reg, two_targets), X_reg),
         ("adam", fitted(SigmoidRegressor, X_reg, y_reg, optimizer="adam"), X_reg),
+        (
+            "deep-regressor",
+            fitted(ReLUMLPRegressor, X_reg, two_targets, hidden_layer_sizes=(8, 4)),
+            X_reg,
+        ),
         ("classifier", fitted(ReLUMLPClassifier, X_cls, y_cls), X_cls),
         ("word-labels", fitted(ReLUMLPClassifier, X_cls, words), X_cls),
         ("multilabel", fitted(ReLUMLPClassifier, X_cls, multilabel), X_cls),

@@ -49,7 +49,7 @@ class PropagatedRecorder(Recorder):
 
 def test_scoring_monitor_scores_every_epoch(case):
     cls, X, y = case
-    name = "r2" if cls is SigmoidRegressor else "accuracy"  # as the estimator's score
+    name = "accuracy" if cls is ReLUMLPClassifier else "r2"  # the estimator's score
     monitor = sklearn_callback.ScoringMonitor(scoring=name)
     model = cls(max_epochs=4, random_state=0).set_callbacks(monitor)
     with warnings.catch_warnings():
