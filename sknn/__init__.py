@@ -1,6 +1,6 @@
 """sknn: scikit-learn compatible neural networks on PyTorch.
 
-Two estimators, trained by mini-batch SGD through skorch:
+Three estimators, trained by mini-batch SGD through skorch:
 
 * :class:`SigmoidRegressor`: the lecture's sum of sigmoids for regression;
 * :class:`ReLUMLPClassifier`: a deep ReLU network with softmax and cross-entropy;

@@ -191,6 +191,7 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     See Also
     --------
     SigmoidRegressor : The lecture's sum of sigmoids for regression.
+    ReLUMLPRegressor : The same deep network for regression.
     sklearn.neural_network.MLPClassifier : scikit-learn's multi-layer perceptron.
 
     Examples

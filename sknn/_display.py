@@ -70,7 +70,7 @@ class LossCurveDisplay:
 
         Parameters
         ----------
-        estimator : SigmoidRegressor, ReLUMLPClassifier or Pipeline
+        estimator : an sknn estimator, or a Pipeline that ends with one
             A fitted estimator, or a fitted pipeline that ends with one.
         ax : matplotlib Axes or None, default=None
             Axes to draw on; a new figure when None.

@@ -92,7 +92,8 @@ class SumOfSigmoids(nn.Module):
 class ReLUMLP(nn.Module):
     """A fully connected ReLU network: ``W_k ... ReLU(W_1 x + b_1) ... + b_k``.
 
-    It returns one score (logit) per output; the loss applies softmax.
+    It returns one value per output: a score (logit) per class, to which the
+    classifier's loss applies softmax, or the regressor's standardized targets.
 
     Parameters
     ----------
@@ -101,7 +102,7 @@ class ReLUMLP(nn.Module):
     hidden_layer_sizes : sequence of int
         Width of each hidden layer, input side first. Empty gives a linear model.
     n_outputs : int
-        Number of outputs (classes).
+        Number of outputs (classes, or regression targets).
     """
 
     def __init__(

@@ -362,9 +362,9 @@ class SigmoidRegressor(_TargetScaledRegressor):
         calls). Rows of weight 0 are left out of training, so they do not count.
     loss_curve_ : list of float
         Mean squared error of the standardized target over each epoch (1.0 is the
-        error of always predicting the mean), for every epoch since the model was
-        last fitted anew. The loss of an epoch in which training diverged is NaN
-        or infinite (and ends the list).
+        error of always predicting the mean), plus the L2 penalty of ``alpha``,
+        for every epoch since the model was last fitted anew. The loss of an
+        epoch in which training diverged is NaN or infinite (and ends the list).
     best_loss_ : float or None
         Lowest training loss so far (the stopping rule's reference); None with
         ``early_stopping``.
@@ -398,6 +398,7 @@ class SigmoidRegressor(_TargetScaledRegressor):
 
     See Also
     --------
+    ReLUMLPRegressor : A deep ReLU network for regression.
     ReLUMLPClassifier : A deep ReLU network for classification.
     sklearn.neural_network.MLPRegressor : scikit-learn's multi-layer perceptron.
 
@@ -563,8 +564,8 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
     The lecture's deep network, :math:`\\hat y = W_k \\cdots \\mathrm{ReLU}(W_1 x +
     b_1) \\cdots + b_k`, with a squared-error loss: what scikit-learn's
     :class:`~sklearn.neural_network.MLPRegressor` is (with ReLU, its default
-    activation), trained by ``torch.optim.SGD`` on mini-batches. It takes
-    ``MLPRegressor``'s names where they mean the same thing.
+    activation), trained by ``torch.optim.SGD`` on mini-batches, under sknn's
+    parameter names (see Notes for the mapping).
 
     Choose it over :class:`SigmoidRegressor` when one hidden layer of sigmoids
     is not enough: several layers (``hidden_layer_sizes=(64, 64)``) can build a
@@ -603,8 +604,9 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
         error of the standardized target, where scikit-learn's ``MLPRegressor``
         takes half the squared error on the target's own scale: the same
         ``alpha`` is not the same strength. The default 1.0 (with ``lr=0.003``)
-        was chosen on 9 real regression data sets (``python -m benchmarks
-        --section realdata``), where a network without a penalty overfits.
+        was chosen on the 9 real regression data sets of ``python -m benchmarks
+        --section realdata``, with ``python -m benchmarks._sweep
+        deep-regression``: without a penalty the network overfits them.
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         How the learning rate of SGD changes between epochs, as in scikit-learn's
         MLP (and, as there, not used with ``optimizer="adam"``):
@@ -691,9 +693,9 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
         calls). Rows of weight 0 are left out of training, so they do not count.
     loss_curve_ : list of float
         Mean squared error of the standardized target over each epoch (1.0 is the
-        error of always predicting the mean), for every epoch since the model was
-        last fitted anew. The loss of an epoch in which training diverged is NaN
-        or infinite (and ends the list).
+        error of always predicting the mean), plus the L2 penalty of ``alpha``,
+        for every epoch since the model was last fitted anew. The loss of an
+        epoch in which training diverged is NaN or infinite (and ends the list).
     best_loss_ : float or None
         Lowest training loss so far (the stopping rule's reference); None with
         ``early_stopping``.
@@ -713,6 +715,20 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
         The fitted :class:`sknn._modules.ReLUMLP`: ``module_.layers`` holds the
         linear layers and their ReLUs, input side first (the last layer's
         outputs are for the standardized target).
+
+    Notes
+    -----
+    Porting from scikit-learn's ``MLPRegressor``: ``max_iter`` is
+    ``max_epochs``, ``learning_rate_init`` is ``lr``, ``solver`` is
+    ``optimizer`` (``"sgd"`` or ``"adam"``; no ``"lbfgs"``), and
+    ``nesterovs_momentum`` is ``nesterov`` (False by default here).
+    ``batch_size`` is an int (200, which is what ``"auto"`` gives on 200 rows or
+    more). ``alpha`` penalizes the loss of the standardized target, so its
+    default is 1.0, not 1e-4, and ``loss_curve_`` is on that scale. A target of
+    shape ``(n, 1)`` gives predictions of shape ``(n, 1)``, as scikit-learn's
+    linear models do (``MLPRegressor`` ravels them, with a warning). The
+    weights are in ``module_`` (``coefs_`` and ``intercepts_`` are not
+    defined).
 
     See Also
     --------

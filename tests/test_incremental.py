@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 
 from .conftest import same_state
 
@@ -148,18 +148,20 @@ def test_a_constant_first_target_does_not_fix_the_regressors_scale():
     np.testing.assert_allclose(model.predict([[2]]), [1], rtol=1e-4)
 
 
-def test_warm_start_after_a_constant_target_learns_the_new_one(regression_data):
+@pytest.mark.parametrize("cls", [SigmoidRegressor, ReLUMLPRegressor])
+def test_warm_start_after_a_constant_target_learns_the_new_one(cls, regression_data):
     X, y = regression_data
-    model = SigmoidRegressor(warm_start=True, random_state=0).fit(X, np.full(len(X), 3.0))
+    model = cls(warm_start=True, random_state=0).fit(X, np.full(len(X), 3.0))
     np.testing.assert_array_equal(model.predict(X), 3.0)
-    cold = SigmoidRegressor(random_state=0).fit(X, y)
+    cold = cls(random_state=0).fit(X, y)
     assert model.fit(X, y).score(X, y) > cold.score(X, y) - 0.05
 
 
-def test_a_column_constant_in_the_first_chunk_learns_later(regression_data):
+@pytest.mark.parametrize("cls", [SigmoidRegressor, ReLUMLPRegressor])
+def test_a_column_constant_in_the_first_chunk_learns_later(cls, regression_data):
     X, y = regression_data
     first = np.column_stack([y[:40], np.full(40, 5.0)])
-    model = SigmoidRegressor(random_state=0).partial_fit(X[:40], first)
+    model = cls(random_state=0).partial_fit(X[:40], first)
     assert model._y_scale[1] == 0
     before = model.predict(X[:40])
     model.partial_fit(X[:40], first)
@@ -170,7 +172,7 @@ def test_a_column_constant_in_the_first_chunk_learns_later(regression_data):
     assert model._y_scale[1] > 0
     assert model.score(X, both) > 0.9
     # when the column gets a scale, the model continues from its predictions
-    fresh = SigmoidRegressor(random_state=0).partial_fit(X[:40], first)
+    fresh = cls(random_state=0).partial_fit(X[:40], first)
     np.testing.assert_array_equal(fresh.predict(X[:40]), before)
     fresh.set_params(lr=1e-12).partial_fit(X, both)
     np.testing.assert_allclose(fresh.predict(X[:40]), before, atol=1e-3)

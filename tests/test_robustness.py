@@ -27,19 +27,25 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 
 SMALL = {
     SigmoidRegressor: {"n_sigmoids": 8},
+    ReLUMLPRegressor: {"hidden_layer_sizes": (8,)},
     ReLUMLPClassifier: {"hidden_layer_sizes": (8,)},
 }
-SHAPE = {SigmoidRegressor: "n_sigmoids", ReLUMLPClassifier: "hidden_layer_sizes"}
+SHAPE = {
+    SigmoidRegressor: "n_sigmoids",
+    ReLUMLPRegressor: "hidden_layer_sizes",
+    ReLUMLPClassifier: "hidden_layer_sizes",
+}
+REGRESSORS = (SigmoidRegressor, ReLUMLPRegressor)
 
 
 def make_data(cls, n=40):
     rng = np.random.RandomState(0)
     X = rng.randn(n, 3)
-    if cls is SigmoidRegressor:
+    if cls in REGRESSORS:
         return X, X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.randn(n)
     return X, (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
 
@@ -55,7 +61,10 @@ def start_partial_fit(model, X, y, **kwargs):
     return model.partial_fit(X, y, **kwargs)
 
 
-@pytest.fixture(params=[SigmoidRegressor, ReLUMLPClassifier], ids=lambda cls: cls.__name__)
+@pytest.fixture(
+    params=[SigmoidRegressor, ReLUMLPRegressor, ReLUMLPClassifier],
+    ids=lambda cls: cls.__name__,
+)
 def small(request):
     """Each estimator class with 40 rows of its kind of data: ``(cls, X, y)``."""
     X, y = make_data(request.param)
@@ -517,7 +526,7 @@ def test_sparse_input_is_not_modified(small):
 def test_dense_input_and_weights_are_not_modified(small):
     cls, X, y = small
     X = np.ascontiguousarray(X, dtype=np.float32)
-    y = y.astype(np.float32) if cls is SigmoidRegressor else y
+    y = y.astype(np.float32) if cls in REGRESSORS else y
     weights = np.random.RandomState(1).uniform(0.5, 2, size=len(X))
     saved = X.copy(), y.copy(), weights.copy()
     model = new(cls, early_stopping=True).fit(X, y, sample_weight=weights)
@@ -715,7 +724,7 @@ def bad_data(cls):
         "3d-y": (X, np.zeros((len(X), 1, 1))),
         "no-columns-y": (X, np.zeros((len(X), 0))),
     }
-    if cls is SigmoidRegressor:
+    if cls in REGRESSORS:
         nan_y, inf_y = y.copy(), y.copy()
         nan_y[4], inf_y[6] = np.nan, np.inf
         y_words = y.astype(str)

@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._testing import assert_allclose_dense_sparse
 
-from sknn import ReLUMLPClassifier, SigmoidRegressor
+from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_zero_weight_rows_are_as_if_absent(case, weights, to_sparse):
 
 
 @pytest.mark.parametrize("to_sparse", [False, True], ids=["dense", "sparse"])
-@pytest.mark.parametrize("cls", [SigmoidRegressor, ReLUMLPClassifier])
+@pytest.mark.parametrize("cls", [SigmoidRegressor, ReLUMLPRegressor, ReLUMLPClassifier])
 def test_integer_weights_equal_repeated_rows(cls, to_sparse, monkeypatch):
     """scikit-learn's own check, at float32 precision.
 
