@@ -711,6 +711,16 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
         The skorch net that trained the module; ``net_.history`` has a record per
         epoch (and per-batch records only when a callback acts per batch, such as
         ``verbose=2``'s progress bar).
+    coefs_ : list of ndarray
+        The weight matrices, input side first: ``coefs_[i]`` has shape
+        (n_in, n_out). With ``intercepts_``, ``predict(X)`` is
+        ``relu(... relu(X @ coefs_[0] + intercepts_[0]) ...) @ coefs_[-1] +
+        intercepts_[-1]``, as in scikit-learn's MLP: the last layer is on the
+        target's scale.
+    intercepts_ : list of ndarray
+        The bias vector of each layer, input side first.
+    n_layers_ : int
+        Number of layers, the input and output layers included.
     module_ : torch.nn.Module
         The fitted :class:`sknn._modules.ReLUMLP`: ``module_.layers`` holds the
         linear layers and their ReLUs, input side first (the last layer's
@@ -727,8 +737,8 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
     default is 1.0, not 1e-4, and ``loss_curve_`` is on that scale. A target of
     shape ``(n, 1)`` gives predictions of shape ``(n, 1)``, as scikit-learn's
     linear models do (``MLPRegressor`` ravels them, with a warning). The
-    weights are in ``module_`` (``coefs_`` and ``intercepts_`` are not
-    defined).
+    fitted weights are in ``coefs_`` and ``intercepts_``, as in
+    ``MLPRegressor`` (on the target's scale), and in ``module_``.
 
     See Also
     --------
@@ -810,3 +820,39 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
             "hidden_layer_sizes": check_hidden_layer_sizes(self.hidden_layer_sizes),
             "n_outputs": self.n_outputs_,
         }
+
+    def _linear_layers(self) -> list[torch.nn.Linear]:
+        check_is_fitted(self)
+        return [
+            layer
+            for layer in self.net_.module_.layers
+            if isinstance(layer, torch.nn.Linear)
+        ]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrices, input side first, as scikit-learn's MLP gives them:
+        ``coefs_[i]`` of shape (n_in, n_out), the last on the target's scale."""
+        coefs = [
+            layer.weight.detach().cpu().numpy().astype(np.float64).T
+            for layer in self._linear_layers()
+        ]
+        coefs[-1] = coefs[-1] * self._y_scale
+        return coefs
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vectors, input side first, as scikit-learn's MLP gives them;
+        the last on the target's scale (with its mean)."""
+        intercepts = [
+            layer.bias.detach().cpu().numpy().astype(np.float64)
+            for layer in self._linear_layers()
+        ]
+        intercepts[-1] = intercepts[-1] * self._y_scale + self._y_mean
+        return intercepts
+
+    @property
+    def n_layers_(self) -> int:
+        """Number of layers, the input and output layers included, as in
+        scikit-learn's MLP."""
+        return len(self._linear_layers()) + 1

@@ -60,3 +60,27 @@ def test_hidden_layer_sizes_are_checked(diabetes):
     model = ReLUMLPRegressor(8, max_epochs=2, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="cannot change"):
         model.set_params(warm_start=True, hidden_layer_sizes=(16,)).fit(X, y)
+
+
+def test_coefs_and_intercepts_are_scikit_learns(diabetes):
+    """coefs_ and intercepts_ give the network as scikit-learn's MLPRegressor
+    does, on the target's scale: its forward pass is predict."""
+    from sklearn.neural_network import MLPRegressor
+
+    X, y = diabetes
+    Y = np.c_[y, 3 * y + 100]
+    model = ReLUMLPRegressor((16, 8), max_epochs=20, random_state=0).fit(X, Y)
+    theirs = MLPRegressor(hidden_layer_sizes=(16, 8), max_iter=5, random_state=0)
+    theirs.fit(X, Y)
+    shapes = [
+        (c.shape, i.shape) for c, i in zip(model.coefs_, model.intercepts_, strict=True)
+    ]
+    assert shapes == [
+        (c.shape, i.shape) for c, i in zip(theirs.coefs_, theirs.intercepts_, strict=True)
+    ]
+    assert model.n_layers_ == theirs.n_layers_ == 4
+    hidden = X
+    for coef, intercept in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
+        hidden = np.maximum(hidden @ coef + intercept, 0)
+    outputs = hidden @ model.coefs_[-1] + model.intercepts_[-1]
+    np.testing.assert_allclose(outputs, model.predict(X), rtol=1e-4, atol=1e-3)
