@@ -10,7 +10,8 @@ standardized, categorical ones one-hot encoded; a regression target
 standardized, as sknn's regressor does internally) and the same 5-fold
 cross-validation:
 
-* sknn at its defaults (``SigmoidRegressor``, ``ReLUMLPClassifier``);
+* sknn at its defaults (``SigmoidRegressor``, ``ReLUMLPClassifier``; and for
+  regression ``ReLUMLPRegressor``, as ``sknn_deep``);
 * scikit-learn's MLP at its defaults, with ``max_iter=2000`` so that it converges;
 * ``HistGradientBoosting`` at its defaults;
 * a linear model (``RidgeCV``, ``LogisticRegression``);
@@ -18,7 +19,8 @@ cross-validation:
   pytabkit is installed.
 
 Reported: R² (regression) or accuracy and log-loss (classification), mean over
-the folds; the gap of sknn to the best model on each data set; and the targets
+the folds; the gap of sknn to the best of the other models on each data set (0
+where sknn is the best); and the targets
 of the issue that asked for it: sknn beats scikit-learn's MLP on every data set
 but at most one, is within 0.02 of ``HistGradientBoosting`` on every one, and
 its mean gap to the best model is at most 0.005.
@@ -218,11 +220,12 @@ def _models(task: str, device: str, with_realmlp: bool) -> dict:
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    from sknn import ReLUMLPClassifier, SigmoidRegressor
+    from sknn import ReLUMLPClassifier, ReLUMLPRegressor, SigmoidRegressor
 
     if task == "regression":
         models = {
             "sknn": SigmoidRegressor(device=device, random_state=0),
+            "sknn_deep": ReLUMLPRegressor(device=device, random_state=0),
             "mlp": MLPRegressor(max_iter=2000, random_state=0),
             "hgb": HistGradientBoostingRegressor(random_state=0),
             "linear": RidgeCV(),
@@ -285,18 +288,25 @@ def _score(dataset: Dataset, model_name: str, model, folds: int) -> dict:
     return row
 
 
-def _summary(rows: list[dict]) -> dict:
-    """The issue's targets over the data sets: sknn against scikit-learn's MLP,
-    within 0.02 of HistGradientBoosting, and its gap to the best model."""
+def _peer_best(scores: dict) -> float:
+    """The best score of the models sknn is measured against."""
+    return max(score for model, score in scores.items() if not model.startswith("sknn"))
+
+
+def _summary(rows: list[dict], model: str = "sknn") -> dict:
+    """The issue's targets over the data sets where ``model`` ran: ahead of
+    scikit-learn's MLP, within 0.02 of HistGradientBoosting, and its gap to the
+    best of the other models (0 where it is the best)."""
     gaps, beats, within = [], 0, 0
+    rows = [row for row in rows if model in row["models"]]
     for row in rows:
-        scores = {model: result["score"] for model, result in row["models"].items()}
-        best = max(scores.values())
+        scores = {name: result["score"] for name, result in row["models"].items()}
         row["best"] = max(scores, key=scores.get)
-        row["sknn_gap"] = best - scores["sknn"]
-        gaps.append(row["sknn_gap"])
-        beats += scores["sknn"] > scores["mlp"]
-        within += scores["sknn"] >= scores["hgb"] - TARGETS["within_hgb"]
+        gap = max(_peer_best(scores), scores[model]) - scores[model]
+        row[f"{model}_gap"] = gap
+        gaps.append(gap)
+        beats += scores[model] > scores["mlp"]
+        within += scores[model] >= scores["hgb"] - TARGETS["within_hgb"]
     n = len(rows)
     return {
         "datasets": n,
@@ -335,7 +345,7 @@ def run_section(smoke: bool = False, device: str = "cpu") -> dict:
             "models": {},
         }
         for name, model in _models(dataset.task, device, with_realmlp).items():
-            if smoke and name != "sknn" and name != "mlp" and name != "hgb":
+            if smoke and name not in ("sknn", "sknn_deep", "mlp", "hgb"):
                 continue
             print(f"real data: {dataset.name}: {name} ...", flush=True)
             start = time.perf_counter()
@@ -347,4 +357,5 @@ def run_section(smoke: bool = False, device: str = "cpu") -> dict:
         "realmlp": with_realmlp,
         "datasets": rows,
         "summary": _summary(rows),
+        "summary_deep_regressor": _summary(rows, "sknn_deep"),
     }

@@ -47,7 +47,9 @@ def markdown(report: dict) -> str:
 def real_data(section: dict) -> list[str]:
     """Per data set, each model's mean score over the folds (and log-loss), the
     best model and sknn's gap to it; then the targets."""
-    models = list(section["datasets"][0]["models"]) if section["datasets"] else []
+    models = []
+    for row in section["datasets"]:
+        models += [model for model in row["models"] if model not in models]
     lines = [
         f"Real tabular data, {section['folds']}-fold cross-validation, every model at "
         "its defaults (scikit-learn's MLP with max_iter=2000), the same "
@@ -75,6 +77,7 @@ def real_data(section: dict) -> list[str]:
             + " | ".join(cells)
             + f" | {row['best']} | {row['sknn_gap']:.3f} |"
         )
+    deep = section.get("summary_deep_regressor")
     summary = section["summary"]
     n = summary["datasets"]
     met = summary["targets_met"]
@@ -88,6 +91,14 @@ def real_data(section: dict) -> list[str]:
         f"0.005: {'met' if met['mean_gap'] else 'not met'}).",
         "",
     ]
+    if deep and deep["datasets"]:
+        lines += [
+            f"sknn_deep (ReLUMLPRegressor, regression only) beats scikit-learn's MLP "
+            f"on {deep['sknn_beats_mlp']} of {deep['datasets']}, is within 0.02 of "
+            f"HistGradientBoosting on {deep['sknn_within_0.02_of_hgb']}, and its mean "
+            f"gap to the best other model is {deep['mean_gap_to_best']:.4f}.",
+            "",
+        ]
     return lines
 
 
