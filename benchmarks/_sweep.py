@@ -75,12 +75,15 @@ def sweep(task: str, grid: dict, fixed: dict, results: Path) -> list[dict]:
             scores.setdefault(key, []).append((dataset.name, float(score), others))
     rows = []
     for key, per_dataset in scores.items():
-        gaps = {name: max(max(o.values()), s) - s for name, s, o in per_dataset}
+        gaps = {name: max(_realdata._peer_best(o), s) - s for name, s, o in per_dataset}
         rows.append(
             {
                 "candidate": key,
                 "mean_gap": float(np.mean(list(gaps.values()))),
-                "within_hgb": sum(s >= o["hgb"] - 0.02 for _, s, o in per_dataset),
+                "within_hgb": sum(
+                    s >= o["hgb"] - _realdata.TARGETS["within_hgb"]
+                    for _, s, o in per_dataset
+                ),
                 "beats_mlp": sum(s > o["mlp"] for _, s, o in per_dataset),
                 "datasets": len(per_dataset),
                 "worst": sorted(gaps.items(), key=lambda item: -item[1])[:2],

@@ -12,6 +12,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._backprop import linear_chain
 from ._base import BaseSGDNetwork, take_trained
 from ._callbacks import FitData, r2
 from ._inputs import (
@@ -21,13 +22,6 @@ from ._inputs import (
     widened_scale,
 )
 from ._modules import ACTIVATIONS, ReLUMLP, SumOfSigmoids
-
-
-def _output_layer(module: torch.nn.Module) -> torch.nn.Linear:
-    """The linear layer that gives a regression network's outputs."""
-    if isinstance(module, SumOfSigmoids):
-        return module.output
-    return module.layers[-1]
 
 
 class _TargetScaledRegressor(RegressorMixin, BaseSGDNetwork):
@@ -188,7 +182,7 @@ class _TargetScaledRegressor(RegressorMixin, BaseSGDNetwork):
         def prepare(net, continuing: bool) -> None:
             if not continuing or not len(widened):
                 return
-            output = _output_layer(net.module_)
+            output = linear_chain(net.module_)[-1]  # the layer of the outputs
             rows = torch.as_tensor(widened, device=output.bias.device)
             with torch.no_grad():
                 for param in (output.weight, output.bias):
@@ -821,13 +815,11 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
             "n_outputs": self.n_outputs_,
         }
 
-    def _linear_layers(self) -> list[torch.nn.Linear]:
+    def _linear_layers(self) -> list:
+        """The network's linear layers (their ``weight`` and ``bias``), input
+        side first."""
         check_is_fitted(self)
-        return [
-            layer
-            for layer in self.net_.module_.layers
-            if isinstance(layer, torch.nn.Linear)
-        ]
+        return linear_chain(self.net_.module_)
 
     @property
     def coefs_(self) -> list[np.ndarray]:
