@@ -31,6 +31,7 @@ fits, errors = {}, []
 for n in counts:
     model = SigmoidRegressor(
         n_sigmoids=n,
+        alpha=0.0,  # no penalty: how closely can n sigmoids fit the curve?
         optimizer="adam",
         lr=0.03,
         batch_size=32,

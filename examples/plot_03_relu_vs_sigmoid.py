@@ -48,8 +48,11 @@ for activation, n in [("sigmoid", 8), ("hard_sigmoid", 8), ("relu", 16)]:
     model = SigmoidRegressor(
         n_sigmoids=n,
         activation=activation,
+        alpha=0.0,  # the lecture's model: no penalty, a constant rate
+        learning_rate="constant",
         lr=0.05,
         batch_size=32,
+        max_epochs=200,
         random_state=0,
     ).fit(x, y)
     r2 = model.score(x, y)

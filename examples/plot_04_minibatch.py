@@ -25,6 +25,8 @@ X = StandardScaler().fit_transform(X)
 def loss_curve(**params):
     model = SigmoidRegressor(
         n_sigmoids=20,
+        alpha=0.0,  # the lecture's plain SGD: no penalty, a constant rate
+        learning_rate="constant",
         momentum=0.0,
         max_epochs=40,
         tol=0.0,

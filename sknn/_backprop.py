@@ -224,19 +224,29 @@ def loss_and_grads(chain: list[Layer], kind: str, X, y, weight=None) -> torch.Te
     return loss
 
 
+def _per_weight(alpha: float, total_weight):
+    """``alpha / total_weight`` rounded as when ``total_weight`` is the batch's row
+    count (a Python number, divided in float64): a sum of row weights on the device
+    is divided in float64 too, so that unit weights train exactly as no weights.
+    (MPS has no float64; there the quotient is float32's.)"""
+    if isinstance(total_weight, torch.Tensor) and total_weight.device.type != "mps":
+        total_weight = total_weight.double()
+    return alpha / total_weight
+
+
 def l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> torch.Tensor:
     """scikit-learn's L2 penalty of a mini-batch, ``alpha / 2 * sum ||W||^2`` divided
     by ``total_weight`` (the batch's rows, or the sum of its row weights), over the
     weight matrices only (a tensor on the device)."""
     squares = torch.stack([weight.square().sum() for weight in weights]).sum()
-    return squares * (0.5 * alpha / total_weight)
+    return squares * (0.5 * _per_weight(alpha, total_weight))
 
 
 def add_l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> torch.Tensor:
     """Add the gradient of :func:`l2_penalty`, ``alpha * W / total_weight``, to each
     ``W.grad`` and return the penalty. Call it under ``torch.no_grad()``, after the
     gradients of the loss are written."""
-    factor = alpha / total_weight
+    factor = _per_weight(alpha, total_weight)
     for weight in weights:
         if weight.grad is not None:
             weight.grad.add_(weight * factor)

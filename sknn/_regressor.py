@@ -245,14 +245,17 @@ class SigmoidRegressor(_TargetScaledRegressor):
 
     Parameters
     ----------
-    n_sigmoids : int, default=100
+    n_sigmoids : int, default=30
         Number of sigmoids in the sum (the lecture's ``i = 1..n``).
     activation : {"sigmoid", "hard_sigmoid", "relu"}, default="sigmoid"
         The function applied to each ``b_i + sum_j w_ij x_j``. ``"hard_sigmoid"``
         is flat, a ramp, then flat (``torch.nn.Hardsigmoid``); ``"relu"`` is
         ``max(0, z)``.
-    lr : float, default=0.01
-        Learning rate (step size) of SGD.
+    lr : float, default=0.03
+        Learning rate (step size) of SGD, where training starts with the default
+        ``learning_rate="adaptive"``. The stable rate
+        shrinks as ``n_sigmoids`` grows (the output's step adds up over the
+        sigmoids): with a few hundred sigmoids, lower it.
     optimizer : {"sgd", "adam"}, default="sgd"
         ``"sgd"`` is ``torch.optim.SGD``, the lecture's mini-batch gradient descent;
         ``"adam"`` is ``torch.optim.Adam``.
@@ -261,7 +264,7 @@ class SigmoidRegressor(_TargetScaledRegressor):
         with ``optimizer="sgd"``.
     nesterov : bool, default=False
         Use Nesterov's momentum (needs ``optimizer="sgd"`` and ``momentum > 0``).
-    alpha : float, default=0.0
+    alpha : float, default=0.3
         Strength of the L2 penalty on the weights (not the biases), as in
         scikit-learn's MLP: each mini-batch's loss gains ``alpha / 2 * ||W||^2``
         divided by its number of rows, or with ``sample_weight`` by the sum of its
@@ -270,7 +273,7 @@ class SigmoidRegressor(_TargetScaledRegressor):
         error of the standardized target, where scikit-learn's ``MLPRegressor``
         takes half the squared error on the target's own scale: the same
         ``alpha`` is not the same strength.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="adaptive"
         How the learning rate of SGD changes between epochs, as in scikit-learn's
         MLP (and, as there, not used with ``optimizer="adam"``):
         ``"constant"`` keeps ``lr``; ``"invscaling"`` uses
@@ -278,13 +281,17 @@ class SigmoidRegressor(_TargetScaledRegressor):
         before it; ``"adaptive"`` divides it by 5 each time the stopping rule
         (see ``n_iter_no_change``) would stop training, and stops once it is at
         most 1e-6. Schedules go on over ``partial_fit`` calls. The rate of each
-        epoch is in ``net_.history[:, "event_lr"]`` (with a schedule).
+        epoch is in ``net_.history[:, "event_lr"]`` (with a schedule). The
+        default is ``"adaptive"``, where scikit-learn's MLP has ``"constant"``:
+        with a constant rate, training stopped on the first noisy plateau of the
+        training loss on real data.
     power_t : float, default=0.5
         Exponent of ``"invscaling"``; only used with ``optimizer="sgd"``.
-    batch_size : int, default=200
+    batch_size : int, default=100
         Rows per mini-batch, as scikit-learn's MLP. Larger than the number of rows
-        means full-batch gradient descent.
-    max_epochs : int, default=200
+        means full-batch gradient descent. The default is half scikit-learn's 200, so that
+        a few hundred rows still make several steps an epoch.
+    max_epochs : int, default=100
         Number of passes over the training data.
     shuffle : bool, default=True
         Reorder the training rows at every epoch (when there is more than one
@@ -442,18 +449,18 @@ class SigmoidRegressor(_TargetScaledRegressor):
 
     def __init__(
         self,
-        n_sigmoids=100,
+        n_sigmoids=30,
         activation="sigmoid",
         *,
-        lr=0.01,
+        lr=0.03,
         optimizer="sgd",
         momentum=0.9,
         nesterov=False,
-        alpha=0.0,
-        learning_rate="constant",
+        alpha=0.3,
+        learning_rate="adaptive",
         power_t=0.5,
-        batch_size=200,
-        max_epochs=200,
+        batch_size=100,
+        max_epochs=100,
         shuffle=True,
         warm_start=False,
         early_stopping=False,

@@ -62,7 +62,9 @@ def test_partial_fit_is_one_epoch_of_fit(case):
 
 def test_partial_fit_over_chunks_learns_and_keeps_the_optimizer(case):
     cls, X, y = case
-    model = cls(batch_size=16, random_state=0)
+    # alpha divides by the batch size, as scikit-learn's: keep the penalty of 16
+    # rows as light as the default's at the default batch size
+    model = cls(batch_size=16, alpha=0.01, random_state=0)
     first_partial_fit(model, X[:50], y[:50])
     optimizer = model.net_.optimizer_
     for _ in range(30):
@@ -141,7 +143,12 @@ def test_classifier_partial_fit_needs_classes_first_and_stays_within_them(
 def test_a_constant_first_target_does_not_fix_the_regressors_scale():
     # scikit-learn's test_mlp_loading_from_joblib_partial_fit: fitted on y = 4,
     # then streamed y = 1, the model learns the new target
-    model = SigmoidRegressor(n_sigmoids=42, random_state=42).fit([[2]], [4])
+    # scikit-learn's defaults there: no penalty, which would keep the fit off the
+    # single point, and a constant rate ("adaptive" would have lowered it to 1e-6
+    # by the end of the first fit, which fits its single point at once)
+    model = SigmoidRegressor(
+        n_sigmoids=42, alpha=0.0, learning_rate="constant", random_state=42
+    ).fit([[2]], [4])
     assert model.predict([[2]])[0] == 4.0
     for _ in range(200):
         model.partial_fit([[2]], [1])

@@ -11,7 +11,8 @@ def test_learns_a_smooth_curve_on_its_own_scale():
     rng = np.random.RandomState(0)
     x = rng.uniform(-3, 3, size=(400, 1))
     y = 1000 + 300 * np.sin(2 * x[:, 0])  # far from zero mean and unit variance
-    regressor = SigmoidRegressor(batch_size=32, max_epochs=500, random_state=0)
+    # a noiseless curve: no penalty (the default alpha is for noisy data)
+    regressor = SigmoidRegressor(alpha=0.0, batch_size=32, max_epochs=500, random_state=0)
     model = make_pipeline(StandardScaler(), regressor)
     model.fit(x, y)
     grid = np.linspace(-2.5, 2.5, 50)[:, None]
@@ -56,7 +57,9 @@ def test_2d_target_gives_multi_output_predictions(regression_data):
 
 def test_loss_curve_is_the_standardized_mse(regression_data):
     X, y = regression_data
-    model = SigmoidRegressor(max_epochs=30, n_iter_no_change=30, random_state=0).fit(X, y)
+    model = SigmoidRegressor(
+        alpha=0.0, max_epochs=30, n_iter_no_change=30, random_state=0
+    ).fit(X, y)  # without a penalty, the loss is the standardized error alone
     assert len(model.loss_curve_) == model.n_iter_ == 30
     assert model.loss_curve_[0] > model.loss_curve_[-1]
     assert model.loss_curve_[0] < 3  # not in units of y squared

@@ -55,7 +55,10 @@ def test_integer_weights_equal_repeated_rows(cls, to_sparse, monkeypatch):
         if to_sparse
         else estimator_checks.check_sample_weight_equivalence_on_dense_data
     )
-    check(cls.__name__, cls())
+    # 50 epochs in both fits: rounding could move the epoch on which the stopping
+    # rule ends one of them, and over hundreds of epochs at the classifier's
+    # default penalty the two fits' rounding differences grow from 1e-8 to 1e-5
+    check(cls.__name__, cls(max_epochs=50, n_iter_no_change=np.inf))
 
 
 def test_weights_pull_the_fit_towards_heavy_rows(regression_data):

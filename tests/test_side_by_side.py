@@ -238,7 +238,8 @@ def test_narrow_networks_are_not_padded_when_it_costs_more(monkeypatch):
     sizes = stacks_trained(monkeypatch)
     X, y = diabetes()
     estimators = [
-        SigmoidRegressor(n_sigmoids=n, random_state=0, max_epochs=2) for n in (2, 400)
+        SigmoidRegressor(n_sigmoids=n, batch_size=200, random_state=0, max_epochs=2)
+        for n in (2, 400)
     ]
     fit_both(estimators, [np.arange(len(y))] * 2, X, y)
     assert sizes == [1, 1]

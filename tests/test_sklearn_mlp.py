@@ -129,7 +129,20 @@ def mlp(estimator, hidden_layer_sizes=(100,), **params):
         return ReLUMLPClassifier(hidden_layer_sizes=hidden_layer_sizes, **params)
     sizes = np.atleast_1d(hidden_layer_sizes)
     params.setdefault("activation", "relu")
+    # scikit-learn's tests assume its defaults where sknn's were chosen on real
+    # data: a near-zero penalty (0 here; scikit-learn's 1e-4 is on the target's
+    # scale), a constant rate, batches of 200 and 200 epochs
+    for name, value in SKLEARN_DEFAULTS.items():
+        params.setdefault(name, value)
     return SigmoidRegressor(n_sigmoids=int(sizes[0]), **params)
+
+
+SKLEARN_DEFAULTS = {
+    "alpha": 0.0,
+    "learning_rate": "constant",
+    "batch_size": 200,
+    "max_epochs": 200,
+}
 
 
 def first_layer_weights(model):
@@ -273,6 +286,9 @@ def test_partial_fit_regression():
             lr=0.01,
             batch_size=X.shape[0],
             momentum=momentum,
+            n_sigmoids=100,
+            alpha=0.0,
+            learning_rate="constant",
         )
         reg.fit(X, y)
         pred1 = reg.predict(X)
@@ -283,6 +299,9 @@ def test_partial_fit_regression():
             random_state=1,
             batch_size=X.shape[0],
             momentum=momentum,
+            n_sigmoids=100,
+            alpha=0.0,
+            learning_rate="constant",
         )
         for _ in range(100):
             reg.partial_fit(X, y)
@@ -360,7 +379,8 @@ def test_predict_proba_multilabel():
     )
     n_samples, n_classes = Y.shape
 
-    clf = ReLUMLPClassifier(hidden_layer_sizes=30, random_state=0)
+    # scikit-learn's default penalty: its test fits the training rows exactly
+    clf = ReLUMLPClassifier(hidden_layer_sizes=30, alpha=1e-4, random_state=0)
     clf.fit(X, Y)
     y_proba = clf.predict_proba(X)
 

@@ -35,7 +35,11 @@ def sklearn_stopping_epoch(values, tol, n_iter_no_change, higher_is_better=False
 def test_without_a_dev_set_training_stops_by_sklearns_rule(case, n_iter_no_change):
     cls, X, y = case
     model = cls(
-        max_epochs=1000, tol=1e-2, n_iter_no_change=n_iter_no_change, random_state=0
+        learning_rate="constant",
+        max_epochs=1000,
+        tol=1e-2,
+        n_iter_no_change=n_iter_no_change,
+        random_state=0,
     ).fit(X, y)
     assert model.n_iter_ < 1000
     assert len(model.loss_curve_) == model.n_iter_
@@ -64,7 +68,12 @@ def test_a_tolerance_no_epoch_can_meet_stops_when_sklearns_mlp_does(early_stoppi
 def test_with_a_dev_set_training_stops_by_sklearns_rule(case):
     cls, X, y = case
     model = cls(
-        early_stopping=True, tol=1e-3, n_iter_no_change=4, max_epochs=1000, random_state=0
+        learning_rate="constant",
+        early_stopping=True,
+        tol=1e-3,
+        n_iter_no_change=4,
+        max_epochs=1000,
+        random_state=0,
     ).fit(X, y)
     stop = sklearn_stopping_epoch(model.validation_scores_, 1e-3, 4, higher_is_better=True)
     assert stop == model.n_iter_ < 1000
@@ -81,7 +90,13 @@ def test_n_iter_no_change_inf_never_stops_early(case):
 
 def test_warm_start_continues_sklearns_count(case):
     cls, X, y = case
-    model = cls(tol=1e9, n_iter_no_change=3, warm_start=True, random_state=0).fit(X, y)
+    model = cls(
+        learning_rate="constant",
+        tol=1e9,
+        n_iter_no_change=3,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, y)
     assert model.n_iter_ == 5
     # the count carries over, as in scikit-learn: one more epoch without progress
     model.fit(X, y)
@@ -114,12 +129,19 @@ def test_early_stopping_scores_a_dev_set_every_epoch(case):
 
 def test_early_stopping_restores_the_best_weights(case):
     cls, X, y = case
-    model = cls(early_stopping=True, n_iter_no_change=5, max_epochs=300, random_state=0)
+    constant = {"learning_rate": "constant"}  # the rerun's rate must be the same
+    model = cls(
+        early_stopping=True, n_iter_no_change=5, max_epochs=300, random_state=0, **constant
+    )
     model.fit(X, y)
     best_epoch = int(np.argmax(model.validation_scores_)) + 1
     assert best_epoch < model.n_iter_  # the last epochs were worse
     rerun = cls(
-        early_stopping=True, max_epochs=best_epoch, n_iter_no_change=300, random_state=0
+        early_stopping=True,
+        max_epochs=best_epoch,
+        n_iter_no_change=300,
+        random_state=0,
+        **constant,
     )
     rerun.fit(X, y)
     assert same_state(rerun.module_.state_dict(), model.module_.state_dict())
