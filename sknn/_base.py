@@ -791,6 +791,11 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         self.validation_scores_ = scores if has_scores else None
         self._warn_how_training_ended(dict(net.callbacks_), self.n_iter_, incremental)
 
+    def _loss_far_off(self) -> float | None:
+        """The last training loss, where it says that a finite fit diverged; else
+        None. Only a loss with a known scale can say so (the regressors')."""
+        return None
+
     def _warn_how_training_ended(
         self, callbacks: dict, epochs_run: int, incremental: bool
     ) -> None:
@@ -813,6 +818,15 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 RuntimeWarning,
                 stacklevel=7,
             )
+        elif (far := self._loss_far_off()) is not None:
+            warnings.warn(
+                f"Training diverged: the training loss ended at {far:.4g}, {far:.0f} "
+                f"times the error of always predicting the mean. The learning rate "
+                f"lr={self.lr} is probably too large for this data and network; try "
+                f"a smaller one.",
+                RuntimeWarning,
+                stacklevel=7,
+            )
         elif rule.stop_:
             return  # converged by the tol / n_iter_no_change rule
         elif reporter is not None and reporter.stopped_:
@@ -831,10 +845,43 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 f"Training stopped at max_epochs={self.max_epochs} before more than "
                 f"n_iter_no_change={self.n_iter_no_change} epochs in a row failed to "
                 f"improve the best {watched} by tol={self.tol}. Raise max_epochs (or "
-                f"lr) to train to convergence.",
+                f"lr) to train to convergence.{self._last_epochs(epochs_run)}",
                 ConvergenceWarning,
                 stacklevel=7,
             )
+
+    def _last_epochs(self, epochs_run: int) -> str:
+        """What the last epochs of an unconverged fit did, for its warning: how
+        far the watched value moved over the last ``n_iter_no_change`` epochs (a
+        loss that barely moves is near its end; a dev score that falls says more
+        epochs would overfit), and the rate a schedule reached."""
+        dev = self.early_stopping and self.validation_scores_ is not None
+        values = self.validation_scores_ if dev else self.loss_curve_
+        span = int(min(self.n_iter_no_change, epochs_run - 1, 10))
+        if span < 1 or len(values) <= span:
+            return ""
+        first, last = float(values[-span - 1]), float(values[-1])
+        if not (np.isfinite(first) and np.isfinite(last)):
+            return ""
+        if dev:
+            text = (
+                f" Over the last {span} epochs the dev score went from {first:.4g} "
+                f"to {last:.4g} (best {self.best_validation_score_:.4g})."
+            )
+        else:
+            change = (first - last) / abs(first) if first else 0.0
+            text = (
+                f" Over the last {span} epochs the training loss went from "
+                f"{first:.4g} to {last:.4g} ({-change:+.2%})."
+            )
+        if self.optimizer == "sgd" and self.learning_rate != "constant":
+            rates = self.net_.history[:, "event_lr"] if self.net_.history else []
+            if rates and rates[-1] is not None and rates[-1] != self.lr:
+                text += f" The {self.learning_rate} rate went from lr={self.lr} to "
+                text += f"{rates[-1]:.3g}."
+            elif rates and rates[-1] is not None:
+                text += f" The {self.learning_rate} rate is still lr={self.lr}."
+        return text
 
     def _prediction_input(self, X):
         """``X`` as float32, validated as scikit-learn's ``validate_data`` does; a

@@ -32,6 +32,16 @@ class _TargetScaledRegressor(RegressorMixin, BaseSGDNetwork):
     _dev_scorer = staticmethod(r2)
     _criterion = torch.nn.MSELoss
 
+    # The loss is the mean squared error of the standardized target, where always
+    # predicting the mean scores 1: a fit that ends 10 times worse diverged.
+    _FAR_OFF = 10.0
+
+    def _loss_far_off(self) -> float | None:
+        last = self.loss_curve_[-1] if self.loss_curve_ else None
+        if last is not None and np.isfinite(last) and last > self._FAR_OFF:
+            return float(last)
+        return None
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the network to ``X`` and ``y``.
@@ -586,8 +596,9 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
         Width of each hidden layer, input side first; ``(100, 100)`` is two hidden
         layers of 100 ReLUs. An empty tuple gives linear regression.
     lr : float, default=0.003
-        Learning rate (step size) of SGD. (``SigmoidRegressor``'s 0.01 is too
-        large for a ReLU network on small real data sets.)
+        Learning rate (step size) of SGD, at a constant rate by default.
+        (``SigmoidRegressor``'s 0.03, and even 0.01, are too large for a ReLU
+        network on small real data sets.)
     optimizer : {"sgd", "adam"}, default="sgd"
         ``"sgd"`` is ``torch.optim.SGD``, the lecture's mini-batch gradient descent;
         ``"adam"`` is ``torch.optim.Adam``.

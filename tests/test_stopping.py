@@ -214,3 +214,25 @@ def test_dev_scores_are_computed_in_float64():
     for score in model.validation_scores_:
         assert score == round(score * n_dev) / n_dev
     assert model.best_validation_score_ == max(model.validation_scores_)
+
+
+def test_the_convergence_warning_says_what_the_last_epochs_did(case):
+    cls, X, y = case
+    with pytest.warns(ConvergenceWarning) as record:
+        model = cls(max_epochs=5, learning_rate="constant", random_state=0).fit(X, y)
+    first, last = model.loss_curve_[0], model.loss_curve_[-1]
+    assert (
+        f"Over the last 4 epochs the training loss went from {first:.4g} to {last:.4g}"
+        in str(record[0].message)
+    )
+    with pytest.warns(ConvergenceWarning, match="The adaptive rate is still lr=0.01"):
+        cls(max_epochs=5, lr=0.01, learning_rate="adaptive", random_state=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning) as record:
+        model = cls(
+            early_stopping=True, max_epochs=5, n_iter_no_change=50, random_state=0
+        ).fit(X, y)
+    scores = model.validation_scores_
+    assert (
+        f"the dev score went from {scores[0]:.4g} to {scores[-1]:.4g} "
+        f"(best {model.best_validation_score_:.4g})" in str(record[0].message)
+    )
