@@ -135,7 +135,10 @@ def _search(config: SearchConfig, job: str, device: str):
         }
         return SklearnSearch(estimator, grid, cv=config.folds), grid
     cls = ReLUMLPClassifier if config.kind == "classifier" else SigmoidRegressor
-    estimator = cls(max_epochs=config.epochs, device=device, **common)
+    # a constant rate, as scikit-learn's MLP has by default
+    estimator = cls(
+        max_epochs=config.epochs, learning_rate="constant", device=device, **common
+    )
     search = SklearnSearch if job == "sklearn_over_sknn" else GridSearchCV
     return search(estimator, config.grid, cv=config.folds), config.grid
 

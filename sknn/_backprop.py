@@ -239,7 +239,10 @@ def l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> torch
     by ``total_weight`` (the batch's rows, or the sum of its row weights), over the
     weight matrices only (a tensor on the device)."""
     squares = torch.stack([weight.square().sum() for weight in weights]).sum()
-    return squares * (0.5 * _per_weight(alpha, total_weight))
+    factor = 0.5 * _per_weight(alpha, total_weight)
+    if isinstance(factor, torch.Tensor):  # the loss stays in the weights' dtype
+        factor = factor.to(squares.dtype)
+    return squares * factor
 
 
 def add_l2_penalty(weights: list[torch.Tensor], alpha: float, total_weight) -> torch.Tensor:

@@ -792,8 +792,9 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         self._warn_how_training_ended(dict(net.callbacks_), self.n_iter_, incremental)
 
     def _loss_far_off(self) -> float | None:
-        """The last training loss, where it says that a finite fit diverged; else
-        None. Only a loss with a known scale can say so (the regressors')."""
+        """The last training loss without the penalty, where it says that a
+        finite fit diverged; else None. Only a loss with a known scale can say so
+        (the regressors')."""
         return None
 
     def _warn_how_training_ended(
@@ -803,6 +804,16 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         rule = callbacks["stopping_rule"]
         reporter = callbacks.get("sklearn_callbacks")
         epochs_asked = 1 if incremental else self.max_epochs
+        far = None if incremental else self._loss_far_off()
+        if far is not None and guard.diverged_epoch_ is None:
+            warnings.warn(
+                f"Training diverged: the training loss without the penalty ended at "
+                f"{far:.4g}, {far:.0f} times the error of always predicting the mean. "
+                f"The learning rate lr={self.lr} is probably too large for this data "
+                f"and network; try a smaller one.",
+                RuntimeWarning,
+                stacklevel=7,
+            )
         if guard.diverged_epoch_ is not None:
             kept = (
                 "the weights of its best dev score"
@@ -815,15 +826,6 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 f"epoch {guard.diverged_epoch_}, so training stopped. The model keeps "
                 f"{kept}. The learning rate lr={self.lr} is probably too large for "
                 f"this data; try a smaller one.",
-                RuntimeWarning,
-                stacklevel=7,
-            )
-        elif (far := self._loss_far_off()) is not None:
-            warnings.warn(
-                f"Training diverged: the training loss ended at {far:.4g}, {far:.0f} "
-                f"times the error of always predicting the mean. The learning rate "
-                f"lr={self.lr} is probably too large for this data and network; try "
-                f"a smaller one.",
                 RuntimeWarning,
                 stacklevel=7,
             )
@@ -857,7 +859,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         epochs would overfit), and the rate a schedule reached."""
         dev = self.early_stopping and self.validation_scores_ is not None
         values = self.validation_scores_ if dev else self.loss_curve_
-        span = int(min(self.n_iter_no_change, epochs_run - 1, 10))
+        span = int(min(self.n_iter_no_change, epochs_run - 1))
         if span < 1 or len(values) <= span:
             return ""
         first, last = float(values[-span - 1]), float(values[-1])
@@ -865,21 +867,22 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             return ""
         if dev:
             text = (
-                f" Over the last {span} epochs the dev score went from {first:.4g} "
-                f"to {last:.4g} (best {self.best_validation_score_:.4g})."
+                f" Over the last {span} epoch{'s' * (span > 1)} the dev score went "
+                f"from {first:.4g} to {last:.4g} (best "
+                f"{self.best_validation_score_:.4g})."
             )
         else:
             change = (first - last) / abs(first) if first else 0.0
             text = (
-                f" Over the last {span} epochs the training loss went from "
-                f"{first:.4g} to {last:.4g} ({-change:+.2%})."
+                f" Over the last {span} epoch{'s' * (span > 1)} the training loss "
+                f"went from {first:.4g} to {last:.4g} ({-change:+.2%})."
             )
         if self.optimizer == "sgd" and self.learning_rate != "constant":
-            rates = self.net_.history[:, "event_lr"] if self.net_.history else []
-            if rates and rates[-1] is not None and rates[-1] != self.lr:
+            rate = self.net_.optimizer_.param_groups[0]["lr"]
+            if rate != self.lr:
                 text += f" The {self.learning_rate} rate went from lr={self.lr} to "
-                text += f"{rates[-1]:.3g}."
-            elif rates and rates[-1] is not None:
+                text += f"{rate:.3g}."
+            else:
                 text += f" The {self.learning_rate} rate is still lr={self.lr}."
         return text
 

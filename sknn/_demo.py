@@ -410,7 +410,7 @@ def _loss_figure(regressor, classifiers: dict):
         ax=axes[0],
         name=f"load_diabetes: SigmoidRegressor, {model.n_sigmoids} sigmoids",
     )
-    axes[0].set_ylabel("squared error of the standardized target")
+    axes[0].set_ylabel("squared error (standardized y) + L2 penalty")
     for ax, (name, pipeline) in zip(axes[1:], classifiers.items(), strict=True):
         sizes = pipeline[-1].hidden_layer_sizes
         LossCurveDisplay.from_estimator(

@@ -38,9 +38,19 @@ class _TargetScaledRegressor(RegressorMixin, BaseSGDNetwork):
 
     def _loss_far_off(self) -> float | None:
         last = self.loss_curve_[-1] if self.loss_curve_ else None
-        if last is not None and np.isfinite(last) and last > self._FAR_OFF:
-            return float(last)
-        return None
+        if last is None or not np.isfinite(last) or last <= self._FAR_OFF:
+            return None
+        if self.alpha:  # the penalty of the last weights, as a batch adds it
+            with torch.no_grad():
+                squares = sum(
+                    float(param.square().sum())
+                    for name, param in self.module_.named_parameters()
+                    if name.endswith("weight")
+                )
+            # t_ counts the rows of every epoch in loss_curve_
+            rows = min(self.batch_size, max(self.t_ / len(self.loss_curve_), 1.0))
+            last -= 0.5 * self.alpha * squares / rows
+        return float(last) if last > self._FAR_OFF else None
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -244,8 +254,8 @@ class SigmoidRegressor(_TargetScaledRegressor):
 
     with ``n = n_sigmoids`` and ``act`` the sigmoid (or a hard sigmoid, or ReLU). Its
     parameters (``W``, the biases ``b_i``, the heights ``c_i`` and the constant
-    ``b``) are fitted by minimising the mean squared error with
-    ``torch.optim.SGD`` on mini-batches.
+    ``b``) are fitted by minimising the mean squared error (plus an L2 penalty on
+    the weights, ``alpha``) with ``torch.optim.SGD`` on mini-batches.
 
     The target is standardized internally (to zero mean and unit variance per
     output) and predictions are returned on the target's own scale, so targets in

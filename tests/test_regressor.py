@@ -120,4 +120,11 @@ def test_a_finite_but_diverged_fit_warns(regression_data, recwarn):
     assert np.isfinite(model.loss_curve_[-1]) and model.loss_curve_[-1] > 10
     recwarn.clear()
     SigmoidRegressor(n_sigmoids=300, lr=0.003, random_state=0).fit(X, y)
+    # the penalty of 2000 sigmoids makes the loss large, not the error: no warning
+    wide = SigmoidRegressor(n_sigmoids=2000, lr=5e-4, max_epochs=20, random_state=0)
+    assert wide.fit(X, y).loss_curve_[-1] > 10 and wide.score(X, y) > 0.9
+    # partial_fit's chunks are scaled by the first one's target: not judged
+    streamed = SigmoidRegressor(n_sigmoids=300, random_state=0)
+    for _ in range(20):
+        streamed.partial_fit(X, y)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

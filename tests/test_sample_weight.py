@@ -131,3 +131,13 @@ def test_bad_weights_are_refused_and_lose_nothing(case, bad, message):
     with pytest.raises(ValueError, match=message):
         model.fit(X, y, sample_weight=bad(len(X)))
     np.testing.assert_array_equal(model.predict(X), before)
+
+
+@pytest.mark.parametrize("cls", [SigmoidRegressor, ReLUMLPRegressor])
+def test_unit_weights_train_as_no_weights_with_a_penalty(cls, regression_data):
+    X, y = regression_data
+    plain = cls(alpha=0.3, max_epochs=20, random_state=0).fit(X, y)
+    weighted = cls(alpha=0.3, max_epochs=20, random_state=0)
+    weighted.fit(X, y, sample_weight=np.ones(len(y)))
+    assert weighted.loss_curve_ == plain.loss_curve_
+    np.testing.assert_array_equal(weighted.predict(X), plain.predict(X))

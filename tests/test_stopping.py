@@ -227,6 +227,17 @@ def test_the_convergence_warning_says_what_the_last_epochs_did(case):
     )
     with pytest.warns(ConvergenceWarning, match="The adaptive rate is still lr=0.01"):
         cls(max_epochs=5, lr=0.01, learning_rate="adaptive", random_state=0).fit(X, y)
+    # every epoch fails a tolerance of 1e9: the rate is divided by 5 after the 3rd
+    lowered = "the last 1 epoch .* The adaptive rate went from lr=0.01 to 0.002"
+    with pytest.warns(ConvergenceWarning, match=lowered):
+        cls(
+            max_epochs=3,
+            tol=1e9,
+            n_iter_no_change=1,
+            lr=0.01,
+            learning_rate="adaptive",
+            random_state=0,
+        ).fit(X, y)
     with pytest.warns(ConvergenceWarning) as record:
         model = cls(
             early_stopping=True, max_epochs=5, n_iter_no_change=50, random_state=0
