@@ -53,6 +53,7 @@ def _sknn(config, device):
         lr=config.lr,
         momentum=config.momentum,
         alpha=0.0,
+        learning_rate="constant",
         batch_size=config.batch_size,
         max_epochs=config.epochs,
         tol=0.0,

@@ -175,6 +175,23 @@ def _small(section: dict) -> list[str]:
             ours, theirs = row["sknn"]["fit_seconds"], row["sklearn"]["fit_seconds"]
             cells += [f"{ours:.3f}", _ratio(ours, theirs)]
         lines.append(f"| {name} | {' | '.join(cells)} |")
+    if section.get("defaults"):
+        lines += [
+            "",
+            f"At the defaults (stopping on; best of {FIT_REPEATS} fits; scikit-learn's "
+            "MLP at its defaults):",
+            "",
+            "| data | sknn estimator | sknn fit s | epochs | scikit-learn fit s "
+            "| epochs | sknn / sklearn |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in section["defaults"]:
+            ours, theirs = row["sknn"], row["sklearn"]
+            lines.append(
+                f"| {row['data']} | {row['estimator']} | {ours['fit_seconds']:.3f} "
+                f"| {ours['epochs']} | {theirs['fit_seconds']:.3f} | {theirs['epochs']} "
+                f"| {_ratio(ours['fit_seconds'], theirs['fit_seconds'])} |"
+            )
     first, one = section["first_fit"], section["one_row"]
     lines += [
         "",

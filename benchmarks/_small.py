@@ -8,6 +8,9 @@ report:
   same network, SGD settings and epochs, stopping off: the best of five fits
   after a warm-up, on a quiet machine and while another process keeps one core
   busy (started and stopped here, by its process id);
+* fits at the defaults of sknn and of scikit-learn's MLP (stopping on, so each
+  runs the epochs its own rule and defaults give), where sknn's defaults must not
+  cost more than twice what they used to;
 * the first fit in a fresh process (after the imports), and the imports;
 * ``predict`` and ``predict_proba`` of one row by a fitted digits classifier.
 """
@@ -52,6 +55,16 @@ SMALL_CONFIGS = [
     SmallConfig("digits, (100,), batch 200", "digits", "classifier", (100,), 200, 100),
 ]
 SMOKE_CONFIGS = [SmallConfig("smoke: iris, (8,)", "iris", "classifier", (8,), 50, 2)]
+# scikit-learn's data sets fitted at the defaults: (data, sknn's estimator)
+DEFAULT_FITS = [
+    ("diabetes", "SigmoidRegressor"),
+    ("diabetes", "ReLUMLPRegressor"),
+    ("iris", "ReLUMLPClassifier"),
+    ("wine", "ReLUMLPClassifier"),
+    ("breast_cancer", "ReLUMLPClassifier"),
+    ("digits", "ReLUMLPClassifier"),
+]
+SMOKE_DEFAULT_FITS = [("iris", "ReLUMLPClassifier")]
 FIT_REPEATS = 5
 PREDICT_CALLS = 2000
 
@@ -92,6 +105,29 @@ def fit_seconds(config: SmallConfig, library: str) -> dict:
         if repeat:
             times.append(time.perf_counter() - start)
     return {"fit_seconds": min(times)}
+
+
+def default_fit_seconds(data: str, name: str) -> dict:
+    """The best of :data:`FIT_REPEATS` fits at the defaults (after one to warm
+    up) of sknn's ``name`` and of scikit-learn's MLP, and their epochs."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    import sknn
+
+    warnings.simplefilter("ignore")
+    X, y = _data(data)
+    peer = MLPClassifier if name == "ReLUMLPClassifier" else MLPRegressor
+    result = {}
+    for library, cls in (("sknn", getattr(sknn, name)), ("sklearn", peer)):
+        times = []
+        for repeat in range(FIT_REPEATS + 1):
+            model = cls(random_state=0)
+            start = time.perf_counter()
+            model.fit(X, y)
+            if repeat:
+                times.append(time.perf_counter() - start)
+        result[library] = {"fit_seconds": min(times), "epochs": model.n_iter_}
+    return result
 
 
 def first_fit_seconds() -> dict:
@@ -160,6 +196,11 @@ def run_section(smoke: bool = False) -> dict:
     """The small-data section of the report."""
     configs = SMOKE_CONFIGS if smoke else SMALL_CONFIGS
     section = {"quiet": _fits(configs, busy=False), "busy": _fits(configs, busy=True)}
+    section["defaults"] = []
+    for data, name in SMOKE_DEFAULT_FITS if smoke else DEFAULT_FITS:
+        print(f"small data: {data}, {name} at the defaults ...", flush=True)
+        fits = _job("defaults", data, name)
+        section["defaults"].append({"data": data, "estimator": name, **fits})
     print("small data: first fit, one-row predictions ...", flush=True)
     section["first_fit"] = _job("first-fit")
     section["one_row"] = {
@@ -174,6 +215,8 @@ if __name__ == "__main__":
         fields = json.loads(rest[0])
         config = SmallConfig(**{**fields, "hidden": tuple(fields["hidden"])})
         print(json.dumps(fit_seconds(config, rest[1])))
+    elif job == "defaults":
+        print(json.dumps(default_fit_seconds(*rest)))
     elif job == "first-fit":
         print(json.dumps(first_fit_seconds()))
     else:
