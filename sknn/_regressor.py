@@ -12,7 +12,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backprop import linear_chain
+from ._backprop import l2_penalty, linear_chain
 from ._base import BaseSGDNetwork, take_trained
 from ._callbacks import FitData, r2
 from ._inputs import (
@@ -41,15 +41,15 @@ class _TargetScaledRegressor(RegressorMixin, BaseSGDNetwork):
         if last is None or not np.isfinite(last) or last <= self._FAR_OFF:
             return None
         if self.alpha:  # the penalty of the last weights, as a batch adds it
-            with torch.no_grad():
-                squares = sum(
-                    float(param.square().sum())
-                    for name, param in self.module_.named_parameters()
-                    if name.endswith("weight")
-                )
+            weights = [
+                param
+                for name, param in self.module_.named_parameters()
+                if name.endswith("weight")
+            ]
             # t_ counts the rows of every epoch in loss_curve_
             rows = min(self.batch_size, max(self.t_ / len(self.loss_curve_), 1.0))
-            last -= 0.5 * self.alpha * squares / rows
+            with torch.no_grad():
+                last -= float(l2_penalty(weights, self.alpha, rows))
         return float(last) if last > self._FAR_OFF else None
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -309,8 +309,8 @@ class SigmoidRegressor(_TargetScaledRegressor):
         Exponent of ``"invscaling"``; only used with ``optimizer="sgd"``.
     batch_size : int, default=100
         Rows per mini-batch, as scikit-learn's MLP. Larger than the number of rows
-        means full-batch gradient descent. The default is half scikit-learn's 200, so that
-        a few hundred rows still make several steps an epoch.
+        means full-batch gradient descent. The default is half scikit-learn's 200,
+        so that a few hundred rows still make several steps an epoch.
     max_epochs : int, default=100
         Number of passes over the training data.
     shuffle : bool, default=True

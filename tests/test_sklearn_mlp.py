@@ -278,30 +278,24 @@ def test_partial_fit_regression():
     y = y_reg
 
     for momentum in [0, 0.9]:
-        reg = SigmoidRegressor(
+        reg = mlp(
+            SigmoidRegressor,
             optimizer="sgd",
             max_epochs=100,
-            activation="relu",
             random_state=1,
             lr=0.01,
             batch_size=X.shape[0],
             momentum=momentum,
-            n_sigmoids=100,
-            alpha=0.0,
-            learning_rate="constant",
         )
         reg.fit(X, y)
         pred1 = reg.predict(X)
-        reg = SigmoidRegressor(
+        reg = mlp(
+            SigmoidRegressor,
             optimizer="sgd",
-            activation="relu",
             lr=0.01,
             random_state=1,
             batch_size=X.shape[0],
             momentum=momentum,
-            n_sigmoids=100,
-            alpha=0.0,
-            learning_rate="constant",
         )
         for _ in range(100):
             reg.partial_fit(X, y)
