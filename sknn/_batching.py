@@ -175,6 +175,11 @@ class MiniBatches:
         data = self.data
         n, size = len(data), self.batch_size
         if not self.shuffle:
+            if size >= n and not isinstance(data.X, SparseRows):
+                # one batch of all rows: the tensors themselves, without slicing
+                y = data.y
+                yield data.X, y if data.weight is None else Weighted(y, data.weight)
+                return
             for start in range(0, n, size):
                 yield (
                     slice_rows(data.X, start, start + size),

@@ -209,13 +209,14 @@ class TensorNet(NeuralNet):
                     y, weight = (
                         y_batch if isinstance(y_batch, Weighted) else (y_batch, None)
                     )
+                    rows = X_batch.shape[0]
                     loss = loss_and_grads(chain, kind, X_batch, y, weight)
                     if alpha:
-                        total = len(X_batch) if weight is None else weight.sum()
+                        total = rows if weight is None else weight.sum()
                         loss = loss + add_l2_penalty(weights, alpha, total)
                     losses.append(loss)
                     step()
-                    sizes.append(len(X_batch))
+                    sizes.append(rows)
         else:
             for X_batch, y_batch in iterator:
                 optimizer.zero_grad()
