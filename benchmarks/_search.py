@@ -137,7 +137,11 @@ def _search(config: SearchConfig, job: str, device: str):
     cls = ReLUMLPClassifier if config.kind == "classifier" else SigmoidRegressor
     # a constant rate, as scikit-learn's MLP has by default
     estimator = cls(
-        max_epochs=config.epochs, learning_rate="constant", device=device, **common
+        max_epochs=config.epochs,
+        learning_rate="constant",
+        momentum=0.9,
+        device=device,
+        **common,
     )
     search = SklearnSearch if job == "sklearn_over_sknn" else GridSearchCV
     return search(estimator, config.grid, cv=config.folds), config.grid

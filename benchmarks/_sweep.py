@@ -6,7 +6,9 @@
 The first argument is the estimator's task: ``regression`` (``SigmoidRegressor``),
 ``deep-regression`` (``ReLUMLPRegressor``) or ``classification``
 (``ReLUMLPClassifier``); the second a grid of sknn parameters (JSON), the
-optional third parameters set for every candidate. On each data set of the task,
+optional third parameters set for every candidate (``random_state`` is 0 unless
+they, or the grid, say otherwise: a grid over ``random_state`` shows how much of a
+difference between candidates is the seed's). On each data set of the task,
 ``sknn.model_selection.GridSearchCV`` trains every candidate on the benchmark's
 folds (5-fold, the same preprocessing inside each fold), side by side; each
 candidate is then compared with the other models' scores of the last
@@ -56,7 +58,8 @@ def sweep(task: str, grid: dict, fixed: dict, results: Path) -> list[dict]:
         step = model.__name__.lower()
         search = GridSearchCV(
             make_pipeline(
-                _realdata._preprocessing(X, categorical), model(random_state=0, **fixed)
+                _realdata._preprocessing(X, categorical),
+                model(**{"random_state": 0, **fixed}),
             ),
             {f"{step}__{key}": values for key, values in grid.items()},
             cv=cv(5, shuffle=True, random_state=0),

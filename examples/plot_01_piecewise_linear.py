@@ -38,6 +38,7 @@ model = SigmoidRegressor(
     activation="hard_sigmoid",
     alpha=0.0,  # the lecture's model: no penalty, a constant rate
     learning_rate="constant",
+    momentum=0.9,
     lr=0.05,
     batch_size=64,
     max_epochs=300,

@@ -50,6 +50,7 @@ for activation, n in [("sigmoid", 8), ("hard_sigmoid", 8), ("relu", 16)]:
         activation=activation,
         alpha=0.0,  # the lecture's model: no penalty, a constant rate
         learning_rate="constant",
+        momentum=0.9,
         lr=0.05,
         batch_size=32,
         max_epochs=200,

@@ -279,9 +279,10 @@ class SigmoidRegressor(_TargetScaledRegressor):
     optimizer : {"sgd", "adam"}, default="sgd"
         ``"sgd"`` is ``torch.optim.SGD``, the lecture's mini-batch gradient descent;
         ``"adam"`` is ``torch.optim.Adam``.
-    momentum : float, default=0.9
+    momentum : float, default=0.95
         Momentum of SGD, in ``[0, 1)``; 0 is plain SGD as in the lecture. Only used
-        with ``optimizer="sgd"``.
+        with ``optimizer="sgd"``. scikit-learn's MLP uses 0.9; with the adaptive
+        rate, 0.95 reaches a better fit within ``max_epochs`` on real data.
     nesterov : bool, default=False
         Use Nesterov's momentum (needs ``optimizer="sgd"`` and ``momentum > 0``).
     alpha : float, default=0.3
@@ -474,7 +475,7 @@ class SigmoidRegressor(_TargetScaledRegressor):
         *,
         lr=0.03,
         optimizer="sgd",
-        momentum=0.9,
+        momentum=0.95,
         nesterov=False,
         alpha=0.3,
         learning_rate="adaptive",

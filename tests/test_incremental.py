@@ -143,11 +143,15 @@ def test_classifier_partial_fit_needs_classes_first_and_stays_within_them(
 def test_a_constant_first_target_does_not_fix_the_regressors_scale():
     # scikit-learn's test_mlp_loading_from_joblib_partial_fit: fitted on y = 4,
     # then streamed y = 1, the model learns the new target
-    # scikit-learn's defaults there: no penalty, which would keep the fit off the
-    # single point, and a constant rate ("adaptive" would have lowered it to 1e-6
-    # by the end of the first fit, which fits its single point at once)
+    # scikit-learn's defaults there: momentum 0.9, no penalty, which would keep the
+    # fit off the single point, and a constant rate ("adaptive" would have lowered
+    # it to 1e-6 by the end of the first fit, which fits its single point at once)
     model = SigmoidRegressor(
-        n_sigmoids=42, alpha=0.0, learning_rate="constant", random_state=42
+        n_sigmoids=42,
+        alpha=0.0,
+        learning_rate="constant",
+        momentum=0.9,
+        random_state=42,
     ).fit([[2]], [4])
     assert model.predict([[2]])[0] == 4.0
     for _ in range(200):

@@ -67,8 +67,8 @@ def test_weights_pull_the_fit_towards_heavy_rows(regression_data):
     y = y + 200 * (X[:, 0] > 0)  # a jump that the heavy rows (X0 > 0.5) must fit
     heavy = X[:, 0] > 0.5
     sw = np.where(heavy, 100.0, 1.0)
-    plain = SigmoidRegressor(n_sigmoids=5, max_epochs=30, random_state=0).fit(X, y)
-    weighted = SigmoidRegressor(n_sigmoids=5, max_epochs=30, random_state=0)
+    plain = SigmoidRegressor(n_sigmoids=5, random_state=0).fit(X, y)
+    weighted = SigmoidRegressor(n_sigmoids=5, random_state=0)
     weighted.fit(X, y, sample_weight=sw)
     error = lambda model: np.mean((model.predict(X[heavy]) - y[heavy]) ** 2)  # noqa: E731
     assert error(weighted) < 0.5 * error(plain)
