@@ -64,5 +64,7 @@ def test_predict_densifies_bounded_chunks(case, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(sparse.csr_matrix, "toarray", record)
-    np.testing.assert_array_equal(model.predict(sparse.csr_matrix(X)), expected)
+    # to float32 rounding: a matrix product of fewer rows may round a row apart
+    # (torch's CPU kernels block rows by count)
+    np.testing.assert_allclose(model.predict(sparse.csr_matrix(X)), expected, rtol=1e-6)
     assert max(sizes) == 64 and sum(sizes) == len(X)
