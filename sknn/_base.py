@@ -83,7 +83,7 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "sgd": SGD,
     "adam": Adam,
 }
-LEARNING_RATES = ("constant", "invscaling", "adaptive")
+LEARNING_RATES = ("constant", "invscaling", "adaptive", "cosine")
 
 
 @functools.cache
@@ -665,12 +665,19 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         for group in net.optimizer_.param_groups:
             group["lr"], group["initial_lr"] = lr, self.lr
 
-    def _stopping_state(self, continuing: bool) -> StoppingState:
+    def _stopping_state(self, continuing: bool, incremental: bool) -> StoppingState:
         """Where scikit-learn's stopping rule starts: afresh, or where the last
-        call left it (its count, best loss or dev score, samples seen)."""
+        call left it (its count, best loss or dev score, samples seen). The
+        ``"cosine"`` schedule goes on over ``partial_fit`` calls; a ``fit`` (with
+        ``warm_start`` too: a fresh optimizer) starts its cycle again."""
         if not continuing:
             return StoppingState()
         same_watch = (self.best_loss_ is None) == bool(self.early_stopping)
+        schedule = (
+            (getattr(self, "_schedule_epoch", 0), getattr(self, "_schedule_height", 1.0))
+            if incremental
+            else (0, 1.0)
+        )
         return StoppingState(
             self._no_improvement_count if same_watch else 0,
             math.inf if self.best_loss_ is None else self.best_loss_,
@@ -678,6 +685,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             if self.best_validation_score_ is None
             else self.best_validation_score_,
             self.t_,
+            *schedule,
         )
 
     def _train(
@@ -738,7 +746,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             if getattr(self, "_skl_callbacks", None):  # epochs are their subtasks
                 reporter = FitTaskReporter(context, self, fit_data)
         rule = StoppingRule(
-            self._stopping_state(continuing),
+            self._stopping_state(continuing, incremental),
             n_train,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
@@ -747,6 +755,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             power_t=self.power_t,
             dev=dev is not None,
             can_stop=not incremental,
+            period=self.max_epochs,
             verbose=bool(self.verbose),
         )
         net.callbacks = self._training_callbacks(dev, rule, n_train, batch_size, reporter)
@@ -778,6 +787,8 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         self.t_ = rule.state_.samples_seen
         self.loss_curve_ = [_epoch_loss(epoch) for epoch in epochs]
         self._no_improvement_count = rule.state_.no_improvement_count
+        self._schedule_epoch = rule.state_.schedule_epoch
+        self._schedule_height = rule.state_.schedule_height
         has_scores = any("valid_score" in epoch for epoch in epochs)
         # NaN for the epochs run without a dev set (by partial_fit)
         scores = [epoch.get("valid_score", math.nan) for epoch in epochs]
@@ -841,7 +852,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=7,
             )
-        elif not incremental:
+        elif not incremental and not self._annealed():
             watched = "dev score" if self.early_stopping else "training loss"
             warnings.warn(
                 f"Training stopped at max_epochs={self.max_epochs} before more than "
@@ -851,6 +862,11 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=7,
             )
+
+    def _annealed(self) -> bool:
+        """Whether the ``"cosine"`` schedule brought the rate down to about 0 by
+        ``max_epochs``: the planned end of training, not a failure to converge."""
+        return self.optimizer == "sgd" and self.learning_rate == "cosine"
 
     def _last_epochs(self, epochs_run: int) -> str:
         """What the last epochs of an unconverged fit did, for its warning: how

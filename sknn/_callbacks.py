@@ -235,6 +235,10 @@ class StoppingState(NamedTuple):
     best_loss: float = math.inf
     best_score: float = -math.inf
     samples_seen: int = 0
+    # the ``"cosine"`` schedule's epochs into its cycle, and its height (a share of
+    # ``lr``: plateaus divide it by 5)
+    schedule_epoch: int = 0
+    schedule_height: float = 1.0
 
 
 class StoppingRule(Callback):
@@ -250,6 +254,9 @@ class StoppingRule(Callback):
     ``learning_rate="adaptive"`` the learning rate is divided by 5 and the count
     set back to 0 instead, until the rate is at most 1e-6. ``"invscaling"`` sets
     the rate of the next epoch to ``lr / (samples_seen + 1) ** power_t``.
+    ``"cosine"`` sets the rate of epoch ``t`` of its cycle of ``period`` epochs to
+    ``lr * height * (1 + cos(pi * t / period)) / 2``, and a plateau divides
+    ``height`` by 5 (as ``"adaptive"`` divides the rate).
 
     Parameters
     ----------
@@ -259,6 +266,8 @@ class StoppingRule(Callback):
         Training rows per epoch.
     tol, n_iter_no_change, learning_rate, power_t
         As the estimators' parameters.
+    period : int, default=1
+        Epochs of a cycle of the ``"cosine"`` schedule (``max_epochs``).
     dev : bool
         Whether a dev set is scored (``valid_score`` in the history).
     can_stop : bool
@@ -288,6 +297,7 @@ class StoppingRule(Callback):
         power_t: float,
         dev: bool,
         can_stop: bool,
+        period: int = 1,
         verbose: bool = False,
     ) -> None:
         self.state = state
@@ -296,6 +306,7 @@ class StoppingRule(Callback):
         self.n_iter_no_change = n_iter_no_change
         self.learning_rate = learning_rate
         self.power_t = power_t
+        self.period = period
         self.dev = dev
         self.can_stop = can_stop
         self.verbose = verbose
@@ -309,13 +320,19 @@ class StoppingRule(Callback):
             self.best_weights_ = _copy_weights(net.module_)
 
     def on_epoch_begin(self, net, **kwargs):
+        if self.learning_rate == "cosine":
+            t = self.state_.schedule_epoch % self.period
+            share = self.state_.schedule_height * (1 + math.cos(math.pi * t / self.period))
+            for group in net.optimizer_.param_groups:
+                group["lr"] = group["initial_lr"] * share / 2
         if self.learning_rate != "constant":
             net.history.record("event_lr", net.optimizer_.param_groups[0]["lr"])
 
     def on_epoch_end(self, net, **kwargs):
         epoch = net.history[-1]
-        count, best_loss, best_score, seen = self.state_
+        count, best_loss, best_score, seen, schedule_epoch, height = self.state_
         seen += self.n_train
+        schedule_epoch += 1
         if self.dev:
             score = epoch.get("valid_score", math.nan)
             if "train_nonfinite_loss" in epoch:  # diverged: its weights are dropped
@@ -339,19 +356,26 @@ class StoppingRule(Callback):
                 f"{watched} did not improve more than tol={self.tol:f} for "
                 f"{self.n_iter_no_change} consecutive epochs."
             )
-            if self.learning_rate == "adaptive" and groups[0]["lr"] > ADAPTIVE_MIN_LR:
+            lowers = self.learning_rate in ("adaptive", "cosine")
+            if lowers and groups[0]["lr"] > ADAPTIVE_MIN_LR:
                 for group in groups:
                     group["lr"] /= ADAPTIVE_DIVISOR
+                height /= ADAPTIVE_DIVISOR
                 count = 0
-                message += f" Setting learning rate to {groups[0]['lr']:f}"
+                if self.learning_rate == "cosine":
+                    message += " Dividing the cosine schedule's learning rate by 5."
+                else:
+                    message += f" Setting learning rate to {groups[0]['lr']:f}"
             else:
                 self.stop_ = self.can_stop
-                if self.learning_rate == "adaptive":
+                if lowers:
                     message += " Learning rate too small."
                 message += " Stopping." if self.can_stop else ""
             if self.verbose:
                 print(message)
-        self.state_ = StoppingState(count, best_loss, best_score, seen)
+        self.state_ = StoppingState(
+            count, best_loss, best_score, seen, schedule_epoch, height
+        )
 
     def on_train_end(self, net, **kwargs):
         if self.best_weights_ is not None:  # the weights of the best dev score

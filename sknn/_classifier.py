@@ -81,14 +81,20 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         stronger than scikit-learn's 1e-4: it was chosen on real tabular data
         (see the performance page), where a weaker penalty lets the network
         memorise wide one-hot encoded data.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
         How the learning rate of SGD changes between epochs, as in scikit-learn's
         MLP (and, as there, not used with ``optimizer="adam"``):
         ``"constant"`` keeps ``lr``; ``"invscaling"`` uses
         ``lr / (t_ + 1) ** power_t`` for each epoch, ``t_`` the training rows seen
         before it; ``"adaptive"`` divides it by 5 each time the stopping rule
         (see ``n_iter_no_change``) would stop training, and stops once it is at
-        most 1e-6. Schedules go on over ``partial_fit`` calls. The rate of each
+        most 1e-6. ``"cosine"`` (sknn's; scikit-learn has no such schedule)
+        lowers it along half a cosine, ``lr * (1 + cos(pi * t / max_epochs)) / 2``
+        in epoch ``t`` (from 0) of a ``fit``, to about 0 in the last, and divides
+        that curve by 5 where ``"adaptive"`` divides the rate; a fit that runs all
+        ``max_epochs`` has ended as its schedule planned and gives no
+        ``ConvergenceWarning``. Schedules go on over ``partial_fit`` calls
+        (``"cosine"`` starts its curve again after ``max_epochs`` of them). The rate of each
         epoch is in ``net_.history[:, "event_lr"]`` (with a schedule).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``; only used with ``optimizer="sgd"``.
@@ -333,8 +339,9 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         ``optimizer``, ``learning_rate``, a ``class_weight`` dict...), keeping the
         optimizer's state; the network's shape, the classes and ``random_state``
         are those of the first call. Training never stops early here, but the
-        stopping rule keeps count, so that ``learning_rate="adaptive"`` lowers the
-        rate on plateaus; ``early_stopping=True`` raises a ``ValueError``.
+        stopping rule keeps count, so that ``learning_rate="adaptive"`` (or
+        ``"cosine"``) lowers the rate on plateaus; ``early_stopping=True`` raises a
+        ``ValueError``.
 
         Parameters
         ----------

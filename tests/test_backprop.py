@@ -187,7 +187,7 @@ def test_schedules_see_the_optimizer_step(regression_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", ConvergenceWarning)  # 3 epochs, on purpose
-        for schedule in ("invscaling", "adaptive"):
+        for schedule in ("invscaling", "adaptive", "cosine"):
             SigmoidRegressor(learning_rate=schedule, max_epochs=3, tol=0.0).fit(X, y)
 
 

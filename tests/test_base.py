@@ -48,7 +48,7 @@ def test_trains_with_torch_sgd_through_a_held_skorch_net(case, fast):
     from skorch import NeuralNet
 
     cls, X, y = case
-    model = cls(lr=0.02, momentum=0.5, **fast).fit(X, y)
+    model = cls(lr=0.02, momentum=0.5, learning_rate="constant", **fast).fit(X, y)
     assert not isinstance(model, NeuralNet)
     assert isinstance(model.net_, NeuralNet)
     assert isinstance(model.module_, torch.nn.Module)
@@ -228,7 +228,9 @@ def test_a_failed_refit_loses_nothing(case, fast):
 def test_divergence_stops_keeps_the_last_finite_weights_and_names_lr(case, batch_size):
     cls, X, y = case
     X = X * 1e3
-    model = cls(lr=1e6, max_epochs=50, batch_size=batch_size, random_state=0)
+    # a constant rate: the rerun below, with fewer epochs, must take the same steps
+    settings = {"batch_size": batch_size, "learning_rate": "constant", "random_state": 0}
+    model = cls(lr=1e6, max_epochs=50, **settings)
     with pytest.warns(
         RuntimeWarning, match=r"diverged.*lr=1000000.0 is probably too large"
     ):
@@ -244,7 +246,7 @@ def test_divergence_stops_keeps_the_last_finite_weights_and_names_lr(case, batch
     # the weights kept are those of the last epoch known to give a finite loss
     kept = guard.kept_epochs_
     assert kept < model.n_iter_
-    again = cls(lr=1e6, max_epochs=max(kept, 1), batch_size=batch_size, random_state=0)
+    again = cls(lr=1e6, max_epochs=max(kept, 1), **settings)
     if kept > 0:
         again.set_params(n_iter_no_change=50).fit(X, y)
         assert same_state(again.module_.state_dict(), model.module_.state_dict())

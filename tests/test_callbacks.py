@@ -150,7 +150,13 @@ def test_user_callbacks_see_the_last_epoch_before_early_stopping(classification_
 def test_a_skorch_lr_scheduler_as_a_user_callback(regression_data):
     X, y = regression_data
     step = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=2, gamma=0.5)
-    model = SigmoidRegressor(lr=0.01, max_epochs=6, n_iter_no_change=10, callbacks=[step])
+    model = SigmoidRegressor(
+        lr=0.01,
+        learning_rate="constant",  # the user's scheduler sets the rate
+        max_epochs=6,
+        n_iter_no_change=10,
+        callbacks=[step],
+    )
     model.fit(X, y)
     np.testing.assert_allclose(
         model.net_.history[:, "event_lr"], [0.01, 0.01, 0.005, 0.005, 0.0025, 0.0025]

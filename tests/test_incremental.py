@@ -150,6 +150,7 @@ def test_a_constant_first_target_does_not_fix_the_regressors_scale():
         n_sigmoids=42,
         alpha=0.0,
         learning_rate="constant",
+        lr=0.03,
         momentum=0.9,
         random_state=42,
     ).fit([[2]], [4])
@@ -191,7 +192,8 @@ def test_a_column_constant_in_the_first_chunk_learns_later(cls, regression_data)
 
 def test_partial_fit_applies_parameters_set_between_calls(case):
     cls, X, y = case
-    model = first_partial_fit(cls(batch_size=40, random_state=0), X, y)
+    constant = {"learning_rate": "constant"}  # the rate is lr itself
+    model = first_partial_fit(cls(batch_size=40, random_state=0, **constant), X, y)
     assert model.net_.history[-1, "train_batch_count"] == -(-len(X) // 40)
     params = list(model.module_.parameters())
     momentum = [model.net_.optimizer_.state[p]["momentum_buffer"] for p in params]

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
 
@@ -131,7 +132,74 @@ def test_adaptive_with_a_dev_set_watches_the_dev_score(case):
     assert divisions[-1] == model.n_iter_ - 1 and lrs[-1] <= 1e-6
 
 
-@pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
+def cosine(lr, epochs, period, heights=None):
+    """The rates of the "cosine" schedule over ``epochs``, with ``heights`` (a
+    share of ``lr`` per epoch; 1 without plateaus)."""
+    heights = np.ones(epochs) if heights is None else np.asarray(heights)
+    t = np.arange(epochs) % period
+    return lr * heights * (1 + np.cos(np.pi * t / period)) / 2
+
+
+def test_cosine_falls_along_half_a_cosine_to_about_0(case, recwarn):
+    cls, X, y = case
+    model = cls(
+        learning_rate="cosine",
+        lr=0.1,
+        n_iter_no_change=np.inf,
+        max_epochs=8,
+        random_state=0,
+    ).fit(X, y)
+    lrs = model.net_.history[:, "event_lr"]
+    np.testing.assert_allclose(lrs, cosine(0.1, 8, 8), rtol=1e-12)
+    assert lrs[0] == 0.1 and lrs[-1] < 0.1 * 0.04
+    # the schedule ran its course: no ConvergenceWarning
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_cosine_divides_its_curve_by_5_on_plateaus_and_stops_below_1e_6(case, recwarn):
+    cls, X, y = case
+    # every epoch after the first fails a tolerance of 1e9: with n_iter_no_change=1,
+    # a plateau ends every second epoch from the third on
+    plateaus = {"tol": 1e9, "n_iter_no_change": 1, "random_state": 0}
+    model = cls(learning_rate="cosine", lr=0.01, max_epochs=6, **plateaus).fit(X, y)
+    heights = [1, 1, 1, 0.2, 0.2, 0.04]
+    lrs = model.net_.history[:, "event_lr"]
+    np.testing.assert_allclose(lrs, cosine(0.01, 6, 6, heights), rtol=1e-12)
+    # as "adaptive": a plateau at a rate of at most 1e-6 ends training, no warning
+    model = cls(learning_rate="cosine", lr=0.01, max_epochs=2000, **plateaus).fit(X, y)
+    lrs = model.net_.history[:, "event_lr"]
+    assert model.n_iter_ < 20 and lrs[-1] <= 1e-6 < lrs[-3]
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_cosine_goes_on_over_partial_fit_and_starts_again_after_max_epochs(case):
+    cls, X, y = case
+    model = cls(learning_rate="cosine", lr=0.1, max_epochs=4, n_iter_no_change=np.inf)
+    first = {"classes": np.unique(y)} if is_classifier(model) else {}
+    model.partial_fit(X, y, **first)
+    for _ in range(9):
+        model.partial_fit(X, y)
+    lrs = model.net_.history[:, "event_lr"]
+    np.testing.assert_allclose(lrs, cosine(0.1, 10, 4), rtol=1e-12)
+
+
+def test_cosine_with_warm_start_starts_its_curve_again(case):
+    # each fit has its max_epochs, and a fresh optimizer (as scikit-learn's MLP)
+    cls, X, y = case
+    model = cls(
+        learning_rate="cosine",
+        lr=0.1,
+        max_epochs=5,
+        n_iter_no_change=np.inf,
+        warm_start=True,
+        random_state=0,
+    )
+    model.fit(X, y).set_params(max_epochs=3).fit(X, y)
+    lrs = model.net_.history[:, "event_lr"]
+    np.testing.assert_allclose(lrs, [*cosine(0.1, 5, 5), *cosine(0.1, 3, 3)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive", "cosine"])
 def test_scheduled_models_pickle(case, schedule):
     cls, X, y = case
     model = cls(learning_rate=schedule, max_epochs=3, random_state=0).fit(X, y)
@@ -143,7 +211,7 @@ def test_scheduled_models_pickle(case, schedule):
     "bad, match",
     [
         ({"optimizer": "rmsprop"}, "'optimizer' parameter"),
-        ({"learning_rate": "cosine"}, "'learning_rate' parameter"),
+        ({"learning_rate": "cyclic"}, "'learning_rate' parameter"),
         ({"alpha": -1.0}, "'alpha' parameter"),
         ({"power_t": -0.5}, "'power_t' parameter"),
     ],
@@ -154,7 +222,7 @@ def test_bad_optimization_parameters(case, bad, match):
         cls(**bad).fit(X, y)
 
 
-@pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive", "cosine"])
 def test_schedules_are_sgds_as_in_sklearn(case, schedule):
     # scikit-learn's MLP uses learning_rate with solver="sgd" only; Adam keeps its
     # rate and stops when the rule says so

@@ -201,8 +201,13 @@ def test_an_unfitted_model_saves_and_stays_unfitted(cls):
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"optimizer": "adam"}, {"learning_rate": "adaptive", "tol": 10.0}],
-    ids=["sgd", "adam", "adaptive"],
+    [
+        {},
+        {"optimizer": "adam"},
+        {"learning_rate": "adaptive", "tol": 10.0},
+        {"learning_rate": "cosine", "tol": 10.0, "n_iter_no_change": 1},
+    ],
+    ids=["sgd", "adam", "adaptive", "cosine"],
 )
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=list(ROUND_TRIPS))
 def test_a_loaded_model_goes_on_training_exactly_as_the_saved_one(case, params, round_trip):

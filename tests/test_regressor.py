@@ -112,16 +112,18 @@ def test_lecture_notation_needs_a_fitted_model():
 
 
 def test_a_finite_but_diverged_fit_warns(regression_data, recwarn):
-    # with 300 sigmoids, lr=0.03 is too large: the output's step adds up over
+    # with 300 sigmoids, lr=0.04 is too large: the output's step adds up over
     # the sigmoids, and the loss ends far above that of predicting the mean
     X, y = regression_data
-    with pytest.warns(RuntimeWarning, match="Training diverged: .* lr=0.03"):
+    with pytest.warns(RuntimeWarning, match="Training diverged: .* lr=0.04"):
         model = SigmoidRegressor(n_sigmoids=300, random_state=0).fit(X, y)
     assert np.isfinite(model.loss_curve_[-1]) and model.loss_curve_[-1] > 10
     recwarn.clear()
     SigmoidRegressor(n_sigmoids=300, lr=0.003, random_state=0).fit(X, y)
     # the penalty of 2000 sigmoids makes the loss large, not the error: no warning
-    wide = SigmoidRegressor(n_sigmoids=2000, lr=5e-4, max_epochs=20, random_state=0)
+    wide = SigmoidRegressor(
+        n_sigmoids=2000, lr=5e-4, learning_rate="constant", max_epochs=20, random_state=0
+    )
     assert wide.fit(X, y).loss_curve_[-1] > 10 and wide.score(X, y) > 0.9
     # partial_fit's chunks are scaled by the first one's target: not judged
     streamed = SigmoidRegressor(n_sigmoids=300, random_state=0)

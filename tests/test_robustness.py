@@ -644,7 +644,7 @@ def test_alpha_set_between_partial_fits_applies(small):
 
 def test_lr_and_momentum_set_between_partial_fits_apply(small):
     cls, X, y = small
-    model = start_partial_fit(new(cls), X, y)
+    model = start_partial_fit(new(cls, learning_rate="constant"), X, y)
     model.set_params(lr=0.0123, momentum=0.25).partial_fit(X, y)
     for group in model.net_.optimizer_.param_groups:
         assert group["lr"] == 0.0123 and group["momentum"] == 0.25

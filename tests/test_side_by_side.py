@@ -106,6 +106,7 @@ def test_regressors_with_their_own_settings_and_rows(monkeypatch):
             ("constant", False),
             ("invscaling", True),
             ("adaptive", False),
+            ("cosine", True),
         )
         for seed in (0,)
     ]

@@ -82,9 +82,13 @@ def test_with_a_dev_set_training_stops_by_sklearns_rule(case):
 def test_n_iter_no_change_inf_never_stops_early(case):
     cls, X, y = case
     with pytest.warns(ConvergenceWarning):
-        model = cls(tol=1e9, n_iter_no_change=np.inf, max_epochs=15, random_state=0).fit(
-            X, y
-        )
+        model = cls(
+            learning_rate="constant",
+            tol=1e9,
+            n_iter_no_change=np.inf,
+            max_epochs=15,
+            random_state=0,
+        ).fit(X, y)
     assert model.n_iter_ == 15 and model._no_improvement_count == 14
 
 
@@ -105,8 +109,20 @@ def test_warm_start_continues_sklearns_count(case):
 
 def test_max_epochs_before_convergence_warns(case):
     cls, X, y = case
+    for schedule in ("constant", "invscaling", "adaptive"):
+        with pytest.warns(ConvergenceWarning, match="max_epochs=3"):
+            cls(max_epochs=3, learning_rate=schedule, random_state=0).fit(X, y)
+
+
+def test_a_cosine_schedule_that_runs_its_course_does_not_warn(case, recwarn):
+    # its rate is about 0 in the last epoch: the end it planned, not a failure
+    cls, X, y = case
+    model = cls(max_epochs=3, learning_rate="cosine", random_state=0).fit(X, y)
+    assert model.n_iter_ == 3
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+    # Adam keeps its rate, as with every schedule: it warns
     with pytest.warns(ConvergenceWarning, match="max_epochs=3"):
-        cls(max_epochs=3, random_state=0).fit(X, y)
+        cls(max_epochs=3, learning_rate="cosine", optimizer="adam").fit(X, y)
 
 
 def test_converged_fit_does_not_warn(case, recwarn):
@@ -240,7 +256,11 @@ def test_the_convergence_warning_says_what_the_last_epochs_did(case):
         ).fit(X, y)
     with pytest.warns(ConvergenceWarning) as record:
         model = cls(
-            early_stopping=True, max_epochs=5, n_iter_no_change=50, random_state=0
+            early_stopping=True,
+            learning_rate="constant",
+            max_epochs=5,
+            n_iter_no_change=50,
+            random_state=0,
         ).fit(X, y)
     scores = model.validation_scores_
     assert (
