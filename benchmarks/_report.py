@@ -87,7 +87,7 @@ def real_data(section: dict) -> list[str]:
         f"(target: all but at most one: {'met' if met['beats_mlp'] else 'not met'}); "
         f"is within 0.02 of HistGradientBoosting on {summary['sknn_within_0.02_of_hgb']} "
         f"of {n} (target: all: {'met' if met['within_hgb'] else 'not met'}); its mean "
-        f"gap to the best model is {summary['mean_gap_to_best']:.4f} (target: at most "
+        f"gap to the best model is {summary['mean_gap_to_best']:.5f} (target: at most "
         f"0.005: {'met' if met['mean_gap'] else 'not met'}).",
         "",
     ]
@@ -97,15 +97,17 @@ def real_data(section: dict) -> list[str]:
 
         def spread(key: str, fmt: str = "d") -> str:
             values = [summary[key] for summary in per_seed]
+            if min(values) == max(values):
+                return f"{values[0]:{fmt}}"
             return f"{min(values):{fmt}} to {max(values):{fmt}}"
 
         lines += [
             f"Over {seeds['seeds']} seeds of sknn's weights and rows' order (seed 0 is "
             "the table's; the other models keep theirs), its mean gap to the best "
-            f"model is {seeds['mean_gap_to_best']:.4f} on average "
+            f"model is {seeds['mean_gap_to_best']:.5f} on average "
             f"({spread('mean_gap_to_best', '.4f')}); it beats scikit-learn's MLP on "
             f"{spread('sknn_beats_mlp')} of {n} and is within 0.02 of "
-            f"HistGradientBoosting on {spread('sknn_within_0.02_of_hgb')}.",
+            f"HistGradientBoosting on {spread('sknn_within_0.02_of_hgb')} of {n}.",
             "",
         ]
     if deep and deep["datasets"]:
