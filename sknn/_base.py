@@ -30,7 +30,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import LRScheduler, ProgressBar
 
 from ._backprop import SGD, Adam
 from ._batching import TensorData, to_tensor
@@ -84,6 +84,8 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": Adam,
 }
 LEARNING_RATES = ("constant", "invscaling", "adaptive", "cosine")
+# a "cosine" fit whose last rate is at most this share of lr ended as planned
+ANNEALED = 0.01
 
 
 @functools.cache
@@ -462,6 +464,16 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                     f"The callback name {item[0]!r} in callbacks is taken by one of "
                     f"sknn's or skorch's own callbacks "
                     f"({', '.join(RESERVED_CALLBACK_NAMES)}); give yours another name."
+                )
+            callback = item[1] if isinstance(item, tuple) else item
+            scheduled = self.optimizer == "sgd" and self.learning_rate != "constant"
+            if scheduled and isinstance(callback, LRScheduler):
+                warnings.warn(
+                    f"callbacks hold a skorch LRScheduler, which sets the learning "
+                    f"rate, as learning_rate={self.learning_rate!r} does too; set "
+                    f"learning_rate='constant' to leave the rate to the scheduler.",
+                    UserWarning,
+                    stacklevel=5,
                 )
 
     def _optimizer_params(self, device: torch.device) -> dict:
@@ -864,9 +876,12 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             )
 
     def _annealed(self) -> bool:
-        """Whether the ``"cosine"`` schedule brought the rate down to about 0 by
-        ``max_epochs``: the planned end of training, not a failure to converge."""
-        return self.optimizer == "sgd" and self.learning_rate == "cosine"
+        """Whether the ``"cosine"`` schedule brought the rate down to at most
+        :data:`ANNEALED` of ``lr`` by ``max_epochs`` (from 16 epochs on): the end
+        it planned, not a failure to converge."""
+        scheduled = self.optimizer == "sgd" and self.learning_rate == "cosine"
+        rate = self.net_.optimizer_.param_groups[0]["lr"]
+        return scheduled and rate <= ANNEALED * self.lr
 
     def _last_epochs(self, epochs_run: int) -> str:
         """What the last epochs of an unconverged fit did, for its warning: how

@@ -235,8 +235,8 @@ class StoppingState(NamedTuple):
     best_loss: float = math.inf
     best_score: float = -math.inf
     samples_seen: int = 0
-    # the ``"cosine"`` schedule's epochs into its cycle, and its height (a share of
-    # ``lr``: plateaus divide it by 5)
+    # the ``"cosine"`` schedule's epochs so far, and its height (a share of ``lr``:
+    # plateaus divide it by 5)
     schedule_epoch: int = 0
     schedule_height: float = 1.0
 
@@ -254,7 +254,8 @@ class StoppingRule(Callback):
     ``learning_rate="adaptive"`` the learning rate is divided by 5 and the count
     set back to 0 instead, until the rate is at most 1e-6. ``"invscaling"`` sets
     the rate of the next epoch to ``lr / (samples_seen + 1) ** power_t``.
-    ``"cosine"`` sets the rate of epoch ``t`` of its cycle of ``period`` epochs to
+    ``"cosine"`` sets the rate of epoch ``t`` (from 0; past ``period - 1``, the
+    rate stays that of epoch ``period - 1``) to
     ``lr * height * (1 + cos(pi * t / period)) / 2``, and a plateau divides
     ``height`` by 5 (as ``"adaptive"`` divides the rate).
 
@@ -267,12 +268,12 @@ class StoppingRule(Callback):
     tol, n_iter_no_change, learning_rate, power_t
         As the estimators' parameters.
     period : int, default=1
-        Epochs of a cycle of the ``"cosine"`` schedule (``max_epochs``).
+        Epochs over which the ``"cosine"`` schedule falls (``max_epochs``).
     dev : bool
         Whether a dev set is scored (``valid_score`` in the history).
     can_stop : bool
-        False in ``partial_fit``: the rule keeps count (and lowers an adaptive
-        rate) but never ends training.
+        False in ``partial_fit``: the rule keeps count (and lowers an adaptive or
+        cosine rate) but never ends training.
     verbose : bool, default=False
         Print scikit-learn's message when the rule acts.
 
@@ -321,7 +322,7 @@ class StoppingRule(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         if self.learning_rate == "cosine":
-            t = self.state_.schedule_epoch % self.period
+            t = min(self.state_.schedule_epoch, self.period - 1)
             share = self.state_.schedule_height * (1 + math.cos(math.pi * t / self.period))
             for group in net.optimizer_.param_groups:
                 group["lr"] = group["initial_lr"] * share / 2

@@ -90,11 +90,13 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         (see ``n_iter_no_change``) would stop training, and stops once it is at
         most 1e-6. ``"cosine"`` (sknn's; scikit-learn has no such schedule)
         lowers it along half a cosine, ``lr * (1 + cos(pi * t / max_epochs)) / 2``
-        in epoch ``t`` (from 0) of a ``fit``, to about 0 in the last, and divides
-        that curve by 5 where ``"adaptive"`` divides the rate; a fit that runs all
-        ``max_epochs`` has ended as its schedule planned and gives no
-        ``ConvergenceWarning``. Schedules go on over ``partial_fit`` calls
-        (``"cosine"`` starts its curve again after ``max_epochs`` of them). The rate of each
+        in epoch ``t`` (from 0) of a ``fit``, to ``lr * (1 - cos(pi /
+        max_epochs)) / 2`` in the last (under 1% of ``lr`` from 16 epochs on),
+        and divides that curve by 5 where ``"adaptive"`` divides the rate; a fit
+        whose rate ends at most 1% of ``lr`` has ended as its schedule planned and
+        gives no ``ConvergenceWarning``. Schedules go on over ``partial_fit``
+        calls: ``"cosine"`` counts their epochs on from those of the last ``fit``
+        and, past ``max_epochs``, keeps the rate of the last one. The rate of each
         epoch is in ``net_.history[:, "event_lr"]`` (with a schedule).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``; only used with ``optimizer="sgd"``.
@@ -102,7 +104,8 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Rows per mini-batch, as scikit-learn's MLP. Larger than the number of rows
         means full-batch gradient descent.
     max_epochs : int, default=200
-        Number of passes over the training data.
+        Number of passes over the training data; with ``learning_rate="cosine"``,
+        also the length of its curve.
     shuffle : bool, default=True
         Reorder the training rows at every epoch (when there is more than one
         mini-batch: the order of a single batch would change only rounding).

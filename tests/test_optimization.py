@@ -1,6 +1,7 @@
 """Optimizers, momentum, the L2 penalty and learning-rate schedules."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -134,9 +135,10 @@ def test_adaptive_with_a_dev_set_watches_the_dev_score(case):
 
 def cosine(lr, epochs, period, heights=None):
     """The rates of the "cosine" schedule over ``epochs``, with ``heights`` (a
-    share of ``lr`` per epoch; 1 without plateaus)."""
+    share of ``lr`` per epoch; 1 without plateaus); past ``period`` epochs, the
+    rate of the last."""
     heights = np.ones(epochs) if heights is None else np.asarray(heights)
-    t = np.arange(epochs) % period
+    t = np.minimum(np.arange(epochs), period - 1)
     return lr * heights * (1 + np.cos(np.pi * t / period)) / 2
 
 
@@ -146,12 +148,12 @@ def test_cosine_falls_along_half_a_cosine_to_about_0(case, recwarn):
         learning_rate="cosine",
         lr=0.1,
         n_iter_no_change=np.inf,
-        max_epochs=8,
+        max_epochs=16,
         random_state=0,
     ).fit(X, y)
     lrs = model.net_.history[:, "event_lr"]
-    np.testing.assert_allclose(lrs, cosine(0.1, 8, 8), rtol=1e-12)
-    assert lrs[0] == 0.1 and lrs[-1] < 0.1 * 0.04
+    np.testing.assert_allclose(lrs, cosine(0.1, 16, 16), rtol=1e-12)
+    assert lrs[0] == 0.1 and lrs[-1] < 0.1 * 0.01
     # the schedule ran its course: no ConvergenceWarning
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
 
@@ -172,15 +174,56 @@ def test_cosine_divides_its_curve_by_5_on_plateaus_and_stops_below_1e_6(case, re
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
 
 
-def test_cosine_goes_on_over_partial_fit_and_starts_again_after_max_epochs(case):
+def test_cosine_goes_on_over_partial_fit_and_keeps_its_last_rate(case):
     cls, X, y = case
     model = cls(learning_rate="cosine", lr=0.1, max_epochs=4, n_iter_no_change=np.inf)
     first = {"classes": np.unique(y)} if is_classifier(model) else {}
     model.partial_fit(X, y, **first)
-    for _ in range(9):
+    for _ in range(5):
         model.partial_fit(X, y)
     lrs = model.net_.history[:, "event_lr"]
-    np.testing.assert_allclose(lrs, cosine(0.1, 10, 4), rtol=1e-12)
+    np.testing.assert_allclose(lrs, cosine(0.1, 6, 4), rtol=1e-12)
+    # a new lr rescales the curve where it is
+    model.set_params(lr=0.01).partial_fit(X, y)
+    assert model.net_.history[-1, "event_lr"] == pytest.approx(cosine(0.01, 7, 4)[-1])
+    # plateaus go on dividing it, as they do in fit (training never stops here)
+    # no call makes progress by 1e9: scikit-learn's count, carried over, goes on
+    count, height, heights = model._no_improvement_count, 1.0, []
+    model.set_params(tol=1e9, n_iter_no_change=1)
+    for _ in range(3):
+        model.partial_fit(X, y)
+        heights.append(height)
+        count += 1
+        if count > 1:
+            count, height = 0, height / 5
+    assert heights != [1.0] * 3
+    last = cosine(0.01, 10, 4)[-1]
+    np.testing.assert_allclose(
+        model.net_.history[-3:, "event_lr"], [last * h for h in heights], rtol=1e-12
+    )
+
+
+def test_partial_fit_after_a_cosine_fit_goes_on_at_its_last_rate(case):
+    # not back at lr, which would undo the settled weights
+    cls, X, y = case
+    model = cls(learning_rate="cosine", lr=0.1, max_epochs=20, n_iter_no_change=np.inf)
+    model.fit(X, y).partial_fit(X, y)
+    lrs = model.net_.history[:, "event_lr"]
+    np.testing.assert_allclose(lrs, cosine(0.1, 21, 20), rtol=1e-12)
+    assert lrs[-1] == lrs[-2] < 0.1 * 0.01
+
+
+def test_an_lr_scheduler_callback_with_a_schedule_warns(case):
+    from skorch.callbacks import LRScheduler
+
+    cls, X, y = case
+    step = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=2, gamma=0.5)
+    with pytest.warns(UserWarning, match="LRScheduler.*learning_rate='cosine'"):
+        cls(learning_rate="cosine", max_epochs=2, callbacks=[step]).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs, on purpose
+        cls(learning_rate="constant", max_epochs=2, callbacks=[step]).fit(X, y)
 
 
 def test_cosine_with_warm_start_starts_its_curve_again(case):

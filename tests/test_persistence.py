@@ -216,6 +216,8 @@ def test_a_loaded_model_goes_on_training_exactly_as_the_saved_one(case, params, 
     cls, X, y = case
     model = fitted(cls, X, y, **params)
     loaded = ROUND_TRIPS[round_trip](model)
+    schedule = ("_schedule_epoch", "_schedule_height")
+    assert [getattr(loaded, a) for a in schedule] == [getattr(model, a) for a in schedule]
     for each in (model, loaded):
         each.partial_fit(X, y).partial_fit(X, y)
     np.testing.assert_array_equal(outputs(loaded, X), outputs(model, X))

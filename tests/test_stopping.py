@@ -3,6 +3,7 @@ stopping rule on the training loss."""
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -114,20 +115,27 @@ def test_max_epochs_before_convergence_warns(case):
             cls(max_epochs=3, learning_rate=schedule, random_state=0).fit(X, y)
 
 
-def test_a_cosine_schedule_that_runs_its_course_does_not_warn(case, recwarn):
-    # its rate is about 0 in the last epoch: the end it planned, not a failure
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_cosine_schedule_that_runs_its_course_does_not_warn(case, early_stopping):
+    # from 16 epochs on, its last rate is under 1% of lr: the end it planned
     cls, X, y = case
-    model = cls(max_epochs=3, learning_rate="cosine", random_state=0).fit(X, y)
-    assert model.n_iter_ == 3
-    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
-    # Adam keeps its rate, as with every schedule: it warns
-    with pytest.warns(ConvergenceWarning, match="max_epochs=3"):
-        cls(max_epochs=3, learning_rate="cosine", optimizer="adam").fit(X, y)
+    settings = {"learning_rate": "cosine", "early_stopping": early_stopping}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = cls(max_epochs=16, n_iter_no_change=50, random_state=0, **settings)
+        model.fit(X, y)
+    assert model.n_iter_ == 16
+    # a shorter curve ends at lr / 4 (3 epochs): it warns, as does Adam, which
+    # keeps its rate with every schedule
+    for short in ({"max_epochs": 3}, {"max_epochs": 16, "optimizer": "adam"}):
+        with pytest.warns(ConvergenceWarning, match=f"max_epochs={short['max_epochs']}"):
+            cls(n_iter_no_change=50, random_state=0, **settings, **short).fit(X, y)
 
 
 def test_converged_fit_does_not_warn(case, recwarn):
     cls, X, y = case
-    cls(max_epochs=1000, tol=1e-2, n_iter_no_change=3, random_state=0).fit(X, y)
+    model = cls(max_epochs=1000, tol=1e-2, n_iter_no_change=3, random_state=0).fit(X, y)
+    assert model.n_iter_ < 1000  # stopped by the rule
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
 
 
