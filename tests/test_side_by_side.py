@@ -55,6 +55,11 @@ def assert_same_fit(alone, together, X):
     assert together.n_iter_ == alone.n_iter_
     assert together.t_ == alone.t_
     assert together._no_improvement_count == alone._no_improvement_count
+    assert together._schedule_epoch == alone._schedule_epoch
+    assert together._schedule_height == alone._schedule_height
+    if alone.learning_rate != "constant":  # each epoch's rate, by its schedule
+        lrs = [net.history[:, "event_lr"] for net in (alone.net_, together.net_)]
+        np.testing.assert_allclose(lrs[1], lrs[0], rtol=1e-12)
     np.testing.assert_allclose(together.loss_curve_, alone.loss_curve_, rtol=TOLERANCE)
     if alone.validation_scores_ is None:
         assert together.validation_scores_ is None
@@ -107,6 +112,7 @@ def test_regressors_with_their_own_settings_and_rows(monkeypatch):
             ("invscaling", True),
             ("adaptive", False),
             ("cosine", True),
+            ("cosine", False),
         )
         for seed in (0,)
     ]
