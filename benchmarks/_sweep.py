@@ -84,14 +84,26 @@ def sweep(task: str, grid: dict, fixed: dict, results: Path) -> list[dict]:
             )
     rows = []
     for key, per_seed in scores.items():
-        gaps, within, beats = {}, [], []
+        gaps, within, beats, by_seed = {}, [], [], []
         for per_dataset in per_seed.values():
-            for name, s, o in per_dataset:
-                gaps.setdefault(name, []).append(max(_realdata._peer_best(o), s) - s)
-            threshold = _realdata.TARGETS["within_hgb"]
-            within.append(sum(s >= o["hgb"] - threshold for _, s, o in per_dataset))
-            beats.append(sum(s > o["mlp"] for _, s, o in per_dataset))
-        by_seed = np.mean(list(gaps.values()), axis=0)  # each seed's mean gap
+            # the benchmark's rows, with the candidate as sknn, scored as it does
+            seed_rows = [
+                {
+                    "dataset": name,
+                    "models": {
+                        **{model: {"score": o} for model, o in others.items()},
+                        "sknn": {"score": score},
+                    },
+                }
+                for name, score, others in per_dataset
+            ]
+            summary = _realdata._summary(seed_rows)
+            within.append(summary["sknn_within_0.02_of_hgb"])
+            beats.append(summary["sknn_beats_mlp"])
+            by_seed.append(summary["mean_gap_to_best"])
+            for row in seed_rows:
+                gaps.setdefault(row["dataset"], []).append(row["sknn_gap"])
+        by_seed = np.array(by_seed)  # each seed's mean gap
         mean_gaps = {name: float(np.mean(values)) for name, values in gaps.items()}
         rows.append(
             {

@@ -466,8 +466,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                     f"({', '.join(RESERVED_CALLBACK_NAMES)}); give yours another name."
                 )
             callback = item[1] if isinstance(item, tuple) else item
-            scheduled = self.optimizer == "sgd" and self.learning_rate != "constant"
-            if scheduled and isinstance(callback, LRScheduler):
+            if self._schedule != "constant" and isinstance(callback, LRScheduler):
                 warnings.warn(
                     f"callbacks hold a skorch LRScheduler, which sets the learning "
                     f"rate, as learning_rate={self.learning_rate!r} does too; set "
@@ -762,8 +761,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             n_train,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            # as in scikit-learn, the schedules are SGD's; Adam keeps its rate
-            learning_rate=self.learning_rate if self.optimizer == "sgd" else "constant",
+            learning_rate=self._schedule,
             power_t=self.power_t,
             dev=dev is not None,
             can_stop=not incremental,
@@ -875,13 +873,18 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 stacklevel=7,
             )
 
+    @property
+    def _schedule(self) -> str:
+        """The learning-rate schedule in effect: as in scikit-learn, the schedules
+        are SGD's; Adam keeps its rate (``"constant"``)."""
+        return self.learning_rate if self.optimizer == "sgd" else "constant"
+
     def _annealed(self) -> bool:
         """Whether the ``"cosine"`` schedule brought the rate down to at most
         :data:`ANNEALED` of ``lr`` by ``max_epochs`` (from 16 epochs on): the end
         it planned, not a failure to converge."""
-        scheduled = self.optimizer == "sgd" and self.learning_rate == "cosine"
         rate = self.net_.optimizer_.param_groups[0]["lr"]
-        return scheduled and rate <= ANNEALED * self.lr
+        return self._schedule == "cosine" and rate <= ANNEALED * self.lr
 
     def _last_epochs(self, epochs_run: int) -> str:
         """What the last epochs of an unconverged fit did, for its warning: how
@@ -908,7 +911,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
                 f" Over the last {span} epoch{'s' * (span > 1)} the training loss "
                 f"went from {first:.4g} to {last:.4g} ({-change:+.2%})."
             )
-        if self.optimizer == "sgd" and self.learning_rate != "constant":
+        if self._schedule != "constant":
             rate = self.net_.optimizer_.param_groups[0]["lr"]
             if rate != self.lr:
                 text += f" The {self.learning_rate} rate went from lr={self.lr} to "
