@@ -457,7 +457,9 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             callbacks.append(("sklearn_callbacks", reporter))
         return [*callbacks, ("stop_training", StopTraining(rule))]
 
-    def _check_callback_names(self) -> None:
+    def _check_callbacks(self) -> None:
+        """Refuse a callback name sknn or skorch uses; warn of a skorch
+        ``LRScheduler`` beside a schedule of sknn's."""
         for item in self.callbacks or []:
             if isinstance(item, tuple) and item[0] in RESERVED_CALLBACK_NAMES:
                 raise ValueError(
@@ -599,7 +601,7 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             )
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        self._check_callback_names()
+        self._check_callbacks()
 
     def _hold_out_dev_set(self, X, y, weights, stratify, seed: int, device):
         """Split off ``validation_fraction`` of the rows as a dev set, as
