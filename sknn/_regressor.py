@@ -3,6 +3,7 @@ deep ReLU network (``ReLUMLPRegressor``), both trained on the standardized targe
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Integral
 
@@ -40,17 +41,24 @@ class _TargetScaledRegressor(RegressorMixin, BaseSGDNetwork):
         last = self.loss_curve_[-1] if self.loss_curve_ else None
         if last is None or not np.isfinite(last) or last <= self._FAR_OFF:
             return None
+        penalty = 0.0
         if self.alpha:  # the penalty of the last weights, as a batch adds it
             weights = [
                 param
                 for name, param in self.module_.named_parameters()
                 if name.endswith("weight")
             ]
-            # t_ counts the rows of every epoch in loss_curve_
-            rows = min(self.batch_size, max(self.t_ / len(self.loss_curve_), 1.0))
+            # An epoch's loss is the rows' mean of its batches' losses, each with
+            # the penalty over its own rows: the penalty once a batch, over the
+            # epoch's rows (t_ counts the rows of every epoch in loss_curve_).
+            per_epoch = max(self.t_ / len(self.loss_curve_), 1.0)
+            rows = per_epoch / math.ceil(per_epoch / self.batch_size)
             with torch.no_grad():
-                last -= float(l2_penalty(weights, self.alpha, rows))
-        return float(last) if last > self._FAR_OFF else None
+                penalty = float(l2_penalty(weights, self.alpha, rows))
+        # the batches added the penalty of the weights before each step, not of
+        # the last ones: an error within a thousandth of it is not judged
+        last -= penalty
+        return float(last) if last > max(self._FAR_OFF, 1e-3 * penalty) else None
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

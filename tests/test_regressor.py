@@ -125,6 +125,9 @@ def test_a_finite_but_diverged_fit_warns(regression_data, recwarn):
         n_sigmoids=2000, lr=5e-4, learning_rate="constant", max_epochs=20, random_state=0
     )
     assert wide.fit(X, y).loss_curve_[-1] > 10 and wide.score(X, y) > 0.9
+    # nor a penalty added once a batch over uneven batches (120 rows: 64 and 56)
+    held = SigmoidRegressor(alpha=1e4, lr=1e-9, momentum=0.0, max_epochs=1, random_state=0)
+    assert held.fit(X, y).loss_curve_[-1] > 100
     # partial_fit's chunks are scaled by the first one's target: not judged
     streamed = SigmoidRegressor(n_sigmoids=300, random_state=0)
     for _ in range(20):
