@@ -781,14 +781,21 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
 
     def _finish_training(self, run: _TrainingRun) -> None:
         """Set the fitted attributes from a run whose epochs are over."""
-        self._record_training(run.net, run.rule, run.incremental, run.epochs_before)
+        self._record_training(
+            run.net, run.rule, run.incremental, run.epochs_before, run.data
+        )
         if run.context is not None:
             run.context.call_on_fit_task_end(
                 estimator=self, **run.fit_data.hook_kwargs, reconstruction_attributes={}
             )
 
     def _record_training(
-        self, net: TensorNet, rule: StoppingRule, incremental: bool, epochs_before: int
+        self,
+        net: TensorNet,
+        rule: StoppingRule,
+        incremental: bool,
+        epochs_before: int,
+        data: TensorData,
     ) -> None:
         """Set the fitted attributes as scikit-learn's MLP does: ``n_iter_`` counts
         the epochs of this call, ``loss_curve_`` (and ``validation_scores_``) all
@@ -812,26 +819,27 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
             if not has_scores:
                 self.best_validation_score_ = None
         self.validation_scores_ = scores if has_scores else None
-        self._warn_how_training_ended(dict(net.callbacks_), self.n_iter_, incremental)
+        far = None if incremental else self._loss_far_off(net, data)
+        self._warn_how_training_ended(dict(net.callbacks_), self.n_iter_, incremental, far)
 
-    def _loss_far_off(self) -> float | None:
-        """The last training loss without the penalty, where it says that a
-        finite fit diverged; else None. Only a loss with a known scale can say so
-        (the regressors')."""
+    def _loss_far_off(self, net: TensorNet, data: TensorData) -> float | None:
+        """The fitted model's training error (without the penalty), where it says
+        that a finite fit diverged; else None. Only a loss with a known scale can
+        say so (the regressors')."""
         return None
 
     def _warn_how_training_ended(
-        self, callbacks: dict, epochs_run: int, incremental: bool
+        self, callbacks: dict, epochs_run: int, incremental: bool, far: float | None
     ) -> None:
         guard = callbacks["non_finite_loss_guard"]
         rule = callbacks["stopping_rule"]
         reporter = callbacks.get("sklearn_callbacks")
         epochs_asked = 1 if incremental else self.max_epochs
-        far = None if incremental else self._loss_far_off()
         if far is not None and guard.diverged_epoch_ is None:
             warnings.warn(
-                f"Training diverged: the training loss without the penalty ended at "
-                f"{far:.4g}, {far:.0f} times the error of always predicting the mean. "
+                f"Training diverged: the fitted model's error on the training rows "
+                f"(without the penalty) is {far:.4g}, {far:.0f} times the error of "
+                f"always predicting the mean. "
                 f"The learning rate lr={self.lr} is probably too large for this data "
                 f"and network; try a smaller one.",
                 RuntimeWarning,

@@ -13,8 +13,9 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backprop import l2_penalty, linear_chain
+from ._backprop import linear_chain
 from ._base import BaseSGDNetwork, take_trained
+from ._batching import Weighted
 from ._callbacks import FitData, r2
 from ._inputs import (
     check_hidden_layer_sizes,
@@ -37,28 +38,25 @@ class _TargetScaledRegressor(RegressorMixin, BaseSGDNetwork):
     # predicting the mean scores 1: a fit that ends 10 times worse diverged.
     _FAR_OFF = 10.0
 
-    def _loss_far_off(self) -> float | None:
+    def _loss_far_off(self, net, data) -> float | None:
         last = self.loss_curve_[-1] if self.loss_curve_ else None
         if last is None or not np.isfinite(last) or last <= self._FAR_OFF:
             return None
-        penalty = 0.0
-        if self.alpha:  # the penalty of the last weights, as a batch adds it
-            weights = [
-                param
-                for name, param in self.module_.named_parameters()
-                if name.endswith("weight")
-            ]
-            # An epoch's loss is the rows' mean of its batches' losses, each with
-            # the penalty over its own rows: the penalty once a batch, over the
-            # epoch's rows (t_ counts the rows of every epoch in loss_curve_).
-            per_epoch = max(self.t_ / len(self.loss_curve_), 1.0)
-            rows = per_epoch / math.ceil(per_epoch / self.batch_size)
-            with torch.no_grad():
-                penalty = float(l2_penalty(weights, self.alpha, rows))
-        # the batches added the penalty of the weights before each step, not of
-        # the last ones: an error within a thousandth of it is not judged
-        last -= penalty
-        return float(last) if last > max(self._FAR_OFF, 1e-3 * penalty) else None
+        # The epoch's loss holds the penalty, added by each batch at the weights
+        # before its step: judge the fitted weights' own error on the training
+        # rows instead (one pass without the penalty, only when the loss is high).
+        total = rows = 0.0
+        with torch.no_grad():
+            for X_batch, y_batch in net.get_iterator(data):
+                loss = float(net.get_loss(net.module_(X_batch), y_batch))
+                size = (
+                    float(y_batch.weight.sum())
+                    if isinstance(y_batch, Weighted)
+                    else len(X_batch)
+                )
+                total, rows = total + loss * size, rows + size
+        error = total / rows if rows else math.nan
+        return error if error > self._FAR_OFF else None
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -118,6 +118,14 @@ def test_a_finite_but_diverged_fit_warns(regression_data, recwarn):
     with pytest.warns(RuntimeWarning, match="Training diverged: .* lr=0.06"):
         model = SigmoidRegressor(n_sigmoids=300, random_state=0).fit(X, y)
     assert np.isfinite(model.loss_curve_[-1]) and model.loss_curve_[-1] > 10
+    # also where the weights' penalty grew far larger than the error, and with
+    # large sample weights (which scale the penalty down)
+    with pytest.warns(RuntimeWarning, match="Training diverged"):
+        SigmoidRegressor(n_sigmoids=300, random_state=0).fit(X[40:], y[40:])
+    with pytest.warns(RuntimeWarning, match="Training diverged"):
+        SigmoidRegressor(n_sigmoids=300, random_state=0).fit(
+            X, y, sample_weight=np.full(120, 100.0)
+        )
     recwarn.clear()
     SigmoidRegressor(n_sigmoids=300, lr=0.003, random_state=0).fit(X, y)
     # the penalty of 2000 sigmoids makes the loss large, not the error: no warning
@@ -125,9 +133,17 @@ def test_a_finite_but_diverged_fit_warns(regression_data, recwarn):
         n_sigmoids=2000, lr=5e-4, learning_rate="constant", max_epochs=20, random_state=0
     )
     assert wide.fit(X, y).loss_curve_[-1] > 10 and wide.score(X, y) > 0.9
-    # nor a penalty added once a batch over uneven batches (120 rows: 64 and 56)
-    held = SigmoidRegressor(alpha=1e4, lr=1e-9, momentum=0.0, max_epochs=1, random_state=0)
-    assert held.fit(X, y).loss_curve_[-1] > 100
+    # nor a strong penalty, which the batches add at the weights before each step
+    # (over batches of 64 and 56 rows)
+    for held in [
+        SigmoidRegressor(alpha=1e4, lr=1e-9, momentum=0.0, max_epochs=1, random_state=0),
+        SigmoidRegressor(alpha=100, max_epochs=1, random_state=0),
+    ]:
+        assert held.fit(X, y).loss_curve_[-1] > 20
+    # nor weights that scale the penalty: small weights do not raise the error
+    SigmoidRegressor(max_epochs=5, random_state=0).fit(
+        X, y, sample_weight=np.full(120, 1e-3)
+    )
     # partial_fit's chunks are scaled by the first one's target: not judged
     streamed = SigmoidRegressor(n_sigmoids=300, random_state=0)
     for _ in range(20):
