@@ -14,6 +14,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ._backprop import linear_chain
 from ._base import BaseSGDNetwork, take_trained
 from ._callbacks import FitData, accuracy, subset_accuracy
 from ._inputs import check_hidden_layer_sizes
@@ -192,6 +193,28 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         Highest dev score so far (the stopping rule's reference; the weights kept
         are from that epoch), with ``early_stopping``; -inf when no epoch scored a
         finite value; kept by ``partial_fit`` after such a fit; else None.
+    coefs_ : list of ndarray
+        The weight matrices, input side first, as scikit-learn's
+        ``MLPClassifier`` gives them: ``coefs_[i]`` has shape (n_in, n_out), the
+        last (n_last_hidden, ``n_outputs_``). With ``intercepts_``, the network's
+        outputs are ``relu(... relu(X @ coefs_[0] + intercepts_[0]) ...) @
+        coefs_[-1] + intercepts_[-1]``, and ``predict_proba`` is their
+        ``out_activation_``. The network trains two outputs for two classes (a
+        softmax); their difference, given here, is scikit-learn's one logistic
+        output, with the same probabilities.
+    intercepts_ : list of ndarray
+        The bias vectors, input side first, as scikit-learn's ``MLPClassifier``
+        gives them (the last of shape (``n_outputs_``,)).
+    n_layers_ : int
+        Number of layers, the input and output layers included, as in
+        scikit-learn's MLP.
+    n_outputs_ : int
+        Number of outputs of ``coefs_[-1]``, as in scikit-learn's
+        ``MLPClassifier``: 1 for two classes, else the number of classes (or of
+        labels, for multilabel ``y``).
+    out_activation_ : str
+        ``"logistic"`` for two classes and for multilabel ``y``, ``"softmax"``
+        otherwise, as in scikit-learn's ``MLPClassifier``.
     net_ : skorch.NeuralNet
         The skorch net that trained the module; ``net_.history`` has a record per
         epoch (and per-batch records only when a callback acts per batch, such as
@@ -517,6 +540,60 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
             "hidden_layer_sizes": check_hidden_layer_sizes(self.hidden_layer_sizes),
             "n_outputs": len(self.classes_),
         }
+
+    def _weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``coefs_`` and ``intercepts_``: the linear layers' weights, transposed,
+        and biases, as float64; for two classes, the last layer as one logistic
+        output (a softmax of two outputs is the logistic function of their
+        difference)."""
+        check_is_fitted(self, "net_")
+        layers = linear_chain(self.net_.module_)
+        coefs = [
+            layer.weight.detach().cpu().numpy().astype(np.float64).T for layer in layers
+        ]
+        intercepts = [
+            layer.bias.detach().cpu().numpy().astype(np.float64) for layer in layers
+        ]
+        if self.out_activation_ == "logistic" and not self._multilabel:
+            coefs[-1] = coefs[-1][:, 1:] - coefs[-1][:, :1]
+            intercepts[-1] = intercepts[-1][1:] - intercepts[-1][:1]
+        return coefs, intercepts
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrices, input side first, as scikit-learn's MLP gives them:
+        ``coefs_[i]`` of shape (n_in, n_out)."""
+        return self._weights()[0]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vectors, input side first, as scikit-learn's MLP gives them."""
+        return self._weights()[1]
+
+    @property
+    def n_layers_(self) -> int:
+        """Number of layers, the input and output layers included, as in
+        scikit-learn's MLP."""
+        check_is_fitted(self, "net_")
+        return len(linear_chain(self.net_.module_)) + 1
+
+    @property
+    def n_outputs_(self) -> int:
+        """Outputs of ``coefs_[-1]``, as in scikit-learn's MLPClassifier: 1 for
+        two classes, else one per class (or label)."""
+        check_is_fitted(self, "net_")
+        return (
+            1
+            if self.out_activation_ == "logistic" and not self._multilabel
+            else len(self.classes_)
+        )
+
+    @property
+    def out_activation_(self) -> str:
+        """How ``predict_proba`` reads the outputs of ``coefs_[-1]``, as in
+        scikit-learn's MLPClassifier."""
+        check_is_fitted(self, "net_")
+        return "logistic" if self._multilabel or len(self.classes_) == 2 else "softmax"
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's outputs).

@@ -205,3 +205,52 @@ def test_class_weight_limits(blobs, multilabel):
         ReLUMLPClassifier(class_weight={0: -1.0}).fit(X, y)
     with pytest.raises(ValueError, match="weight 0"):
         ReLUMLPClassifier(class_weight={0: 0.0, 1: 0.0, 2: 0.0}).fit(X, y)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_coefs_and_intercepts_are_scikit_learns(blobs, multilabel, task):
+    """coefs_, intercepts_, n_layers_, n_outputs_ and out_activation_ are
+    MLPClassifier's: the same shapes and meaning, and their forward pass through
+    out_activation_ is predict_proba (for two classes, one logistic output)."""
+    import warnings
+
+    from scipy.special import expit, softmax
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = multilabel if task == "multilabel" else blobs
+    if task == "binary":
+        y = np.where(y == 0, "a", "b")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = ReLUMLPClassifier((16, 8), max_epochs=20, random_state=0).fit(X, y)
+        theirs = MLPClassifier((16, 8), max_iter=5, random_state=0).fit(X, y)
+    for name in ["coefs_", "intercepts_"]:
+        ours = [array.shape for array in getattr(model, name)]
+        assert ours == [array.shape for array in getattr(theirs, name)]
+        assert all(array.dtype == np.float64 for array in getattr(model, name))
+    assert model.n_layers_ == theirs.n_layers_ == 4
+    assert (
+        model.n_outputs_ == theirs.n_outputs_ == {"binary": 1, "multilabel": 4}.get(task, 3)
+    )
+    assert model.out_activation_ == theirs.out_activation_
+    hidden = X
+    for coef, intercept in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
+        hidden = np.maximum(hidden @ coef + intercept, 0)
+    outputs = hidden @ model.coefs_[-1] + model.intercepts_[-1]
+    if model.out_activation_ == "softmax":
+        proba = softmax(outputs, axis=1)
+    elif task == "binary":
+        proba = np.c_[1 - expit(outputs), expit(outputs)]
+    else:
+        proba = expit(outputs)
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+
+
+def test_fitted_weights_need_a_fitted_model():
+    from sklearn.exceptions import NotFittedError
+
+    for name in ["coefs_", "intercepts_", "n_layers_", "n_outputs_", "out_activation_"]:
+        assert not hasattr(ReLUMLPClassifier(), name)
+        with pytest.raises(NotFittedError):
+            getattr(ReLUMLPClassifier(), name)

@@ -5,8 +5,9 @@ sknn is held to the assertions scikit-learn makes of ``MLPClassifier`` and
 translated: ``MLPClassifier`` is :class:`~sknn.ReLUMLPClassifier`;
 ``MLPRegressor(hidden_layer_sizes=(k, ...))`` is ``SigmoidRegressor(n_sigmoids=k)``
 with scikit-learn's default ``activation="relu"``; ``solver`` is ``optimizer``,
-``learning_rate_init`` is ``lr``, ``max_iter`` is ``max_epochs``, ``coefs_`` are the
-weights in ``module_.state_dict()``. Where a scikit-learn test relies on its defaults
+``learning_rate_init`` is ``lr``, ``max_iter`` is ``max_epochs``, and a
+``SigmoidRegressor``'s ``coefs_`` are the weights in ``module_.state_dict()``
+(the ReLU networks have ``coefs_``). Where a scikit-learn test relies on its defaults
 (``solver="adam"``, ``learning_rate_init=0.001``), they are passed explicitly. Where it
 uses ``solver="lbfgs"`` only as a means to a fitted model, sknn's default optimizer
 (``"sgd"``) fits it instead, with the rest of the test unchanged. sknn's weights are
@@ -147,6 +148,8 @@ SKLEARN_DEFAULTS = {
 
 def first_layer_weights(model):
     """``coefs_[0]``: the weights of the first layer."""
+    if hasattr(model, "coefs_"):
+        return model.coefs_[0]
     return next(iter(model.module_.state_dict().values())).numpy()
 
 
