@@ -32,7 +32,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import LRScheduler, ProgressBar
 
-from ._backprop import SGD, Adam
+from ._backprop import SGD, Adam, linear_chain
 from ._batching import TensorData, to_tensor
 from ._callbacks import (
     CallbackSupportMixin,
@@ -950,6 +950,25 @@ class BaseSGDNetwork(CallbackSupportMixin, BaseEstimator):
         return validate_data(
             self, X, reset=False, dtype=np.float32, order="C", accept_sparse=("csr", "csc")
         )
+
+    def _linear_layers(self) -> list:
+        """The fitted network's linear layers (their ``weight`` and ``bias``),
+        input side first."""
+        check_is_fitted(self, "net_")
+        return linear_chain(self.net_.module_)
+
+    def _layer_arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The linear layers' weights, transposed to (n_in, n_out), and biases, as
+        float64, input side first: scikit-learn's MLP's ``coefs_`` and
+        ``intercepts_`` of the network's own outputs."""
+        layers = self._linear_layers()
+        coefs = [
+            layer.weight.detach().cpu().numpy().astype(np.float64).T for layer in layers
+        ]
+        intercepts = [
+            layer.bias.detach().cpu().numpy().astype(np.float64) for layer in layers
+        ]
+        return coefs, intercepts
 
     def _forward(self, X, through=None) -> np.ndarray:
         """Validate ``X`` and return the module's outputs as float64, shape (n, k);

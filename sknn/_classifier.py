@@ -14,7 +14,6 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._backprop import linear_chain
 from ._base import BaseSGDNetwork, take_trained
 from ._callbacks import FitData, accuracy, subset_accuracy
 from ._inputs import check_hidden_layer_sizes
@@ -542,22 +541,19 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
         }
 
     def _weights(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """``coefs_`` and ``intercepts_``: the linear layers' weights, transposed,
-        and biases, as float64; for two classes, the last layer as one logistic
-        output (a softmax of two outputs is the logistic function of their
-        difference)."""
-        check_is_fitted(self, "net_")
-        layers = linear_chain(self.net_.module_)
-        coefs = [
-            layer.weight.detach().cpu().numpy().astype(np.float64).T for layer in layers
-        ]
-        intercepts = [
-            layer.bias.detach().cpu().numpy().astype(np.float64) for layer in layers
-        ]
-        if self.out_activation_ == "logistic" and not self._multilabel:
+        """``coefs_`` and ``intercepts_``: for two classes, the last layer as one
+        logistic output (a softmax of two outputs is the logistic function of
+        their difference)."""
+        coefs, intercepts = self._layer_arrays()
+        if self._one_logistic_output:
             coefs[-1] = coefs[-1][:, 1:] - coefs[-1][:, :1]
             intercepts[-1] = intercepts[-1][1:] - intercepts[-1][:1]
         return coefs, intercepts
+
+    @property
+    def _one_logistic_output(self) -> bool:
+        """Whether scikit-learn's MLPClassifier has one output here (two classes)."""
+        return not self._multilabel and len(self.classes_) == 2
 
     @property
     def coefs_(self) -> list[np.ndarray]:
@@ -574,19 +570,14 @@ class ReLUMLPClassifier(ClassifierMixin, BaseSGDNetwork):
     def n_layers_(self) -> int:
         """Number of layers, the input and output layers included, as in
         scikit-learn's MLP."""
-        check_is_fitted(self, "net_")
-        return len(linear_chain(self.net_.module_)) + 1
+        return len(self._linear_layers()) + 1
 
     @property
     def n_outputs_(self) -> int:
         """Outputs of ``coefs_[-1]``, as in scikit-learn's MLPClassifier: 1 for
         two classes, else one per class (or label)."""
         check_is_fitted(self, "net_")
-        return (
-            1
-            if self.out_activation_ == "logistic" and not self._multilabel
-            else len(self.classes_)
-        )
+        return 1 if self._one_logistic_output else len(self.classes_)
 
     @property
     def out_activation_(self) -> str:

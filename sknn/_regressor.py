@@ -888,20 +888,11 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
             "n_outputs": self.n_outputs_,
         }
 
-    def _linear_layers(self) -> list:
-        """The network's linear layers (their ``weight`` and ``bias``), input
-        side first."""
-        check_is_fitted(self)
-        return linear_chain(self.net_.module_)
-
     @property
     def coefs_(self) -> list[np.ndarray]:
         """The weight matrices, input side first, as scikit-learn's MLP gives them:
         ``coefs_[i]`` of shape (n_in, n_out), the last on the target's scale."""
-        coefs = [
-            layer.weight.detach().cpu().numpy().astype(np.float64).T
-            for layer in self._linear_layers()
-        ]
+        coefs, _ = self._layer_arrays()
         coefs[-1] = coefs[-1] * self._y_scale
         return coefs
 
@@ -909,10 +900,7 @@ class ReLUMLPRegressor(_TargetScaledRegressor):
     def intercepts_(self) -> list[np.ndarray]:
         """The bias vectors, input side first, as scikit-learn's MLP gives them;
         the last on the target's scale (with its mean)."""
-        intercepts = [
-            layer.bias.detach().cpu().numpy().astype(np.float64)
-            for layer in self._linear_layers()
-        ]
+        _, intercepts = self._layer_arrays()
         intercepts[-1] = intercepts[-1] * self._y_scale + self._y_mean
         return intercepts
 
